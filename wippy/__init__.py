@@ -1,0 +1,7 @@
+"""wippy: run WebAssembly modules as supervised actor processes."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
