@@ -1,8 +1,7 @@
-"""The ``wippy`` command."""
+"""The ``wippy`` command line."""
 
 from __future__ import annotations
 
+from .main import main
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the ``wippy`` command line; returns the exit status."""
-    raise SystemExit("wippy: the command line is not built yet")
+__all__ = ["main"]

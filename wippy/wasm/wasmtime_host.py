@@ -1,0 +1,106 @@
+"""Python host functions for core modules, defined on a wasmtime linker.
+
+Unlike ``wasmtime.Linker.define_func``, an exception raised by the Python function is recorded on
+the calling guest's own :class:`~wippy.wasm.wasmtime_guard.Guard` (found through the thread the
+guest runs on), never in wasmtime-py's module-wide global.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from .spec import HostFunction, HostModule
+from .wasmtime_guard import current_guard
+
+_VALTYPES = {
+    "i32": wasmtime.ValType.i32,
+    "i64": wasmtime.ValType.i64,
+    "f32": wasmtime.ValType.f32,
+    "f64": wasmtime.ValType.f64,
+}
+_KIND = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
+_FIELD = {0: "i32", 1: "i64", 2: "f32", 3: "f64"}
+
+_registry: dict[int, tuple[HostFunction, tuple[str, ...]]] = {}
+_registry_lock = threading.Lock()
+_next_id = 1
+
+
+def read_raw(val: Any) -> int | float:
+    """Reads a numeric ``wasmtime_val_t``."""
+    return getattr(val.of, _FIELD[val.kind])  # type: ignore[no-any-return]
+
+
+def write_raw(val: Any, ty: str, value: Any) -> None:
+    """Writes a Python number into a ``wasmtime_val_t`` of core type ``ty``."""
+    val.kind = _KIND[ty]
+    setattr(val.of, ty, value)
+
+
+def _trap(message: str) -> int:
+    data = message.encode("utf-8")
+    trap = ffi.wasmtime_trap_new(data, len(data))
+    return ctypes.cast(trap, ctypes.c_void_p).value or 0
+
+
+@ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
+def _trampoline(env: Any, _caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> int:
+    fn, result_types = _registry[env or 0]
+    try:
+        value = fn(*[read_raw(args[i]) for i in range(nargs)])
+        if nresults == 1:
+            write_raw(results[0], result_types[0], value)
+        elif nresults > 1:
+            for i, (ty, item) in enumerate(zip(result_types, value)):
+                write_raw(results[i], ty, item)
+        return 0
+    except BaseException as exc:  # recorded for the calling guest, re-raised by its call
+        guard = current_guard()
+        if guard is not None:
+            guard.host_error = exc
+        return _trap(f"host function raised {type(exc).__name__}: {exc}")
+
+
+def _register(fn: HostFunction, results: tuple[str, ...]) -> int:
+    global _next_id
+    with _registry_lock:
+        key = _next_id
+        _next_id += 1
+        _registry[key] = (fn, results)
+    return key
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
+def _finalize(env: Any) -> None:
+    with _registry_lock:
+        _registry.pop(env or 0, None)
+
+
+def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) -> None:
+    """Defines every function of ``modules`` on ``linker``.
+
+    Raises ValueError for a type name other than i32, i64, f32 or f64.
+    """
+    for module in modules:
+        for name, (params, results, fn) in module.functions.items():
+            for ty in (*params, *results):
+                if ty not in _VALTYPES:
+                    raise ValueError(f"host function {module.name}.{name}: unknown type {ty!r}")
+            functype = wasmtime.FuncType(
+                [_VALTYPES[t]() for t in params], [_VALTYPES[t]() for t in results]
+            )
+            mod = module.name.encode("utf-8")
+            fname = name.encode("utf-8")
+            key = _register(fn, tuple(results))
+            error = ffi.wasmtime_linker_define_func(
+                linker.ptr(), mod, len(mod), fname, len(fname), functype.ptr(),
+                _trampoline, key, _finalize,
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
