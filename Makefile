@@ -13,8 +13,10 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m wippy.cli -C examples/compute run list
-	$(PY) -m wippy.cli -C examples/compute run -x myns:compute_worker 6 7
+	$(VENV)/bin/wippy -C examples/compute run list
+	$(VENV)/bin/wippy -C examples/compute run greet wippy
+	$(VENV)/bin/wippy -C examples/compute check
+	$(PY) examples/compute/demo.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks

@@ -69,7 +69,7 @@ def test_numbers_convert_both_ways(
     [
         ((1,), "add takes 2 arguments but got 1: signature add(i32, i32) -> i32"),
         ((1, 2, 3), "add takes 2 arguments but got 3"),
-        (("x", 1), "argument 1 ('x') is not a valid i32"),
+        (("x", 1), "argument 1 ('x') is not a valid i32: not an integer"),
         ((2**32, 1), "argument 1 (4294967296) is not a valid i32: 4294967296 does not fit"),
         ((1.5, 1), "argument 1 (1.5) is not a valid i32"),
         (([1], 1), "argument 1 ([1]) is not a valid i32: list is not an integer"),

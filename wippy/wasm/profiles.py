@@ -11,23 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..config import IMPORT_PROFILES
 from .errors import LinkError
 
 PREVIEW1_MODULE = "wasi_snapshot_preview1"
+KNOWN_PROFILES = IMPORT_PROFILES
 PREVIEW1_PROFILES = frozenset({"wasi1", "wasi_snapshot_preview1"})
-PREVIEW2_PROFILES = frozenset(
-    {
-        "wasi:cli",
-        "wasi:io",
-        "wasi:poll",
-        "wasi:clocks",
-        "wasi:filesystem",
-        "wasi:random",
-        "wasi:sockets",
-        "wasi:http",
-    }
-)
-KNOWN_PROFILES = PREVIEW1_PROFILES | PREVIEW2_PROFILES
+PREVIEW2_PROFILES = KNOWN_PROFILES - PREVIEW1_PROFILES
 
 _STDIO_FDS = "wasi:cli"
 _PREVIEW1_FUNCTIONS: dict[str, str] = {

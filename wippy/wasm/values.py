@@ -21,7 +21,10 @@ def _to_int(value: Any, bits: int) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, str):
-        value = int(value.strip(), 0)
+        try:
+            value = int(value.strip(), 0)
+        except ValueError:
+            raise ValueError("not an integer") from None
     if not isinstance(value, int):  # mypy: value is Any until here
         raise TypeError(f"{type(value).__name__} is not an integer")
     if not -(1 << (bits - 1)) <= value < (1 << bits):
@@ -36,7 +39,10 @@ def _to_float(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError("bool is not a number")
     if isinstance(value, str):
-        return float(value.strip())
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise ValueError("not a number") from None
     if isinstance(value, (int, float)):
         return float(value)
     raise TypeError(f"{type(value).__name__} is not a number")
