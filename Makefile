@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(PY) examples/compute/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check wippy tests benchmarks
+	$(VENV)/bin/ruff check wippy tests benchmarks tools examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy wippy

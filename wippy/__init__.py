@@ -10,7 +10,7 @@ import os
 
 __version__ = "0.1.0"
 
-from .actors import (  # noqa: E402  (the version must be importable without the runtime)
+from .actors import (
     CANCEL,
     EXIT,
     LINK_DOWN,
@@ -22,8 +22,8 @@ from .actors import (  # noqa: E402  (the version must be importable without the
     Runtime,
     SpawnError,
 )
-from .config import ConfigError, Registry, load_registry  # noqa: E402
-from .wasm import WasmError, WasmRuntime  # noqa: E402
+from .config import ConfigError, Registry, load_registry
+from .wasm import WasmError, WasmRuntime
 
 
 def load(path: str | os.PathLike[str] = ".", *, wasm: WasmRuntime | None = None) -> Runtime:

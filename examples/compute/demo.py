@@ -8,24 +8,23 @@ import wippy
 
 APP = Path(__file__).resolve().parent
 
-with wippy.load(APP) as rt:
-    with rt.process() as me:
-        pid = me.spawn_monitored("myns:compute_worker", "myns:processes", 6, 7)
+with wippy.load(APP) as rt, rt.process() as me:
+    pid = me.spawn_monitored("myns:compute_worker", "myns:processes", 6, 7)
+    event = me.receive(timeout=10)
+    print(f"{pid} exited with value {event.value}")
+
+    pids = {me.spawn_monitored("myns:compute_worker", "myns:processes", n, n): n
+            for n in range(1, 6)}
+    squares = {}
+    for _ in pids:
         event = me.receive(timeout=10)
-        print(f"{pid} exited with value {event.value}")
+        squares[pids[event.pid]] = event.value
+    print("squares computed by 5 processes:", [squares[n] for n in sorted(squares)])
 
-        pids = {me.spawn_monitored("myns:compute_worker", "myns:processes", n, n): n
-                for n in range(1, 6)}
-        squares = {}
-        for _ in pids:
-            event = me.receive(timeout=10)
-            squares[pids[event.pid]] = event.value
-        print("squares computed by 5 processes:", [squares[n] for n in sorted(squares)])
+    me.spawn_monitored("myns:greeter", "myns:processes", "from a component")
+    print(me.receive(timeout=10).value)
 
-        greeter = me.spawn_monitored("myns:greeter", "myns:processes", "from a component")
-        print(me.receive(timeout=10).value)
-
-        try:
-            me.spawn("myns:compute_worker", "myns:processes", "six", 7)
-        except wippy.SpawnError as exc:
-            print(f"a bad spawn is refused before anything runs: {exc}")
+    try:
+        me.spawn("myns:compute_worker", "myns:processes", "six", 7)
+    except wippy.SpawnError as exc:
+        print(f"a bad spawn is refused before anything runs: {exc}")
