@@ -236,3 +236,16 @@ def test_host_function_errors_reach_their_own_guest(
             assert isinstance(outcome.__cause__, ValueError)
         else:
             assert outcome == value * 10
+
+
+def test_interrupt_before_the_call_stops_it_at_entry(
+    wasm_runtime: WasmRuntime, write_app: AppWriter
+) -> None:
+    prog = program(wasm_runtime, write_app, traps("add"))
+    instance = prog.instantiate()
+    try:
+        instance.interrupt()
+        with pytest.raises(Terminated):
+            instance.call((1, 2))
+    finally:
+        instance.close()

@@ -1,1 +1,67 @@
-"""wippy.actors"""
+"""wippy.actors: processes as supervised actors.
+
+A :class:`Runtime` owns hosts (bounded worker pools), a process table and one actor per process.
+Python code acts as a process through a :class:`Process` handle (``rt.process()``) or by running
+as a function process (``rt.spawn_function(fn, host, ...)``); ``process.wasm`` entries run as
+WebAssembly processes. Processes exchange :class:`Message` objects and receive :class:`Event`
+objects (EXIT, LINK_DOWN, CANCEL) about each other.
+"""
+
+from __future__ import annotations
+
+from .body import Finished, FunctionBody, ProcessBody, ProcessFunction
+from .errors import (
+    ActorsError,
+    EntryLoadError,
+    HostQueueFull,
+    HostStoppedError,
+    ProcessExitedError,
+    ProcessTerminated,
+    RuntimeStoppedError,
+    SpawnArgumentError,
+    SpawnError,
+    UnknownEntryError,
+    UnknownHostError,
+)
+from .events import CANCEL, EXIT, LINK_DOWN, Event, Message, ProcessError, Received
+from .host import HostConfig, HostState, HostStats
+from .output import OutputRouter
+from .pid import Pid
+from .process import Process
+from .runtime import HANDLE_HOST, Runtime, RuntimeStats
+from .wasm_process import WasmBody
+
+__all__ = [
+    "CANCEL",
+    "EXIT",
+    "HANDLE_HOST",
+    "LINK_DOWN",
+    "ActorsError",
+    "EntryLoadError",
+    "Event",
+    "Finished",
+    "FunctionBody",
+    "HostConfig",
+    "HostQueueFull",
+    "HostState",
+    "HostStats",
+    "HostStoppedError",
+    "Message",
+    "OutputRouter",
+    "Pid",
+    "Process",
+    "ProcessBody",
+    "ProcessError",
+    "ProcessExitedError",
+    "ProcessFunction",
+    "ProcessTerminated",
+    "Received",
+    "Runtime",
+    "RuntimeStats",
+    "RuntimeStoppedError",
+    "SpawnArgumentError",
+    "SpawnError",
+    "UnknownEntryError",
+    "UnknownHostError",
+    "WasmBody",
+]

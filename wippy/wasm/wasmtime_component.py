@@ -12,7 +12,7 @@ from wasmtime import component as wc
 
 from .api import Instance, OutputSink, Program, Signature
 from .component_values import ValueMismatch, lift, lower, type_name
-from .errors import ArgumentError, LinkError, WasmError
+from .errors import ArgumentError, LinkError, Terminated, WasmError
 from .profiles import check_component_imports
 from .spec import ProgramSpec
 from .wasmtime_errors import NormalExit, translate
@@ -173,6 +173,8 @@ class ComponentInstance(Instance):
     def call(self, args: Sequence[Any]) -> Any:
         if self._closed:
             raise WasmError(f"{self.program.entry_id}: instance is closed")
+        if self.guard.stop_requested is not None:  # interrupted before the guest was entered
+            raise Terminated(f"{self.program.entry_id}: guest {self.guard.stop_requested}")
         with running(self.guard):
             self.guard.reset(self.program.spec.limits.max_execution)
             try:

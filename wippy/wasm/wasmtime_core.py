@@ -12,7 +12,7 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from .api import Instance, OutputSink, Program, Signature
-from .errors import LinkError, LoadError, MemoryLimitExceeded, WasmError
+from .errors import LinkError, LoadError, MemoryLimitExceeded, Terminated, WasmError
 from .profiles import PREVIEW1_MODULE, check_core_imports
 from .spec import ProgramSpec
 from .values import SUPPORTED_CORE_TYPES, convert_core_args
@@ -189,6 +189,8 @@ class CoreInstance(Instance):
     def call(self, args: Sequence[Any]) -> Any:
         if self._closed:
             raise WasmError(f"{self.program.entry_id}: instance is closed")
+        if self.guard.stop_requested is not None:  # interrupted before the guest was entered
+            raise Terminated(f"{self.program.entry_id}: guest {self.guard.stop_requested}")
         params = self._params
         for i, (ty, value) in enumerate(zip(self._param_types, args)):
             write_raw(params[i], ty, value)

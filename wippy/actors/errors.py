@@ -1,0 +1,60 @@
+"""Errors raised by the process runtime."""
+
+from __future__ import annotations
+
+
+class ActorsError(Exception):
+    """Base of the errors the process runtime raises to callers."""
+
+
+class SpawnError(ActorsError):
+    """A process could not be spawned; raised by every ``spawn*`` call before anything runs."""
+
+
+class UnknownHostError(SpawnError, LookupError):
+    """No host with that id was added to the runtime."""
+
+
+class HostStoppedError(SpawnError):
+    """The host exists but is not running (never started, stopping or stopped)."""
+
+
+class UnknownEntryError(SpawnError, LookupError):
+    """No program entry with that id (not added to the runtime, not in its registry)."""
+
+
+class SpawnArgumentError(SpawnError, ValueError):
+    """The entry's program cannot take the spawn arguments; ``__cause__`` is the original."""
+
+
+class HostQueueFull(SpawnError):
+    """The host's workers are busy and its queue already holds ``queue_size`` processes."""
+
+    def __init__(self, host_id: str, queue_size: int, workers: int) -> None:
+        super().__init__(
+            f"host {host_id!r} is full: all {workers} workers busy and "
+            f"{queue_size} processes already queued (queue_size={queue_size})"
+        )
+        self.host_id = host_id
+        self.queue_size = queue_size
+        self.workers = workers
+
+
+class RuntimeStoppedError(ActorsError):
+    """The runtime is stopping or stopped and accepts no new processes or hosts."""
+
+
+class ProcessExitedError(ActorsError):
+    """The process this handle stands for has exited (closed, terminated or failed by a link)."""
+
+
+class ProcessTerminated(BaseException):
+    """Raised inside a Python function process whose process was terminated.
+
+    It derives from :class:`BaseException` so that ``except Exception`` in the function does not
+    swallow it; the runtime catches it when the function unwinds. Do not raise it yourself.
+    """
+
+
+class EntryLoadError(SpawnError):
+    """The entry exists but its program could not be loaded; ``__cause__`` is the original."""

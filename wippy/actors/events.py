@@ -1,0 +1,90 @@
+"""What arrives in a mailbox: messages from other processes and events about processes."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from wippy.actors.pid import Pid
+
+EXIT: Final = "EXIT"
+"""Event type sent to monitors when a process exits, successfully or not."""
+
+LINK_DOWN: Final = "LINK_DOWN"
+"""Event type sent to trap-links processes when a linked process fails."""
+
+CANCEL: Final = "CANCEL"
+"""Event type sent to a process asked to cancel (stop gracefully)."""
+
+
+@dataclass(frozen=True)
+class ProcessError:
+    """Why a process failed: a short machine-readable ``kind`` and a human-readable ``message``.
+
+    Kinds include ``"exception"`` (a Python exception, message ``TypeName: text``), the ``kind`` of
+    a :mod:`wippy.wasm.errors` error (``"trap"``, ``"exit"``, ``"timeout"``, ...), and the runtime's
+    own ``"terminated"``, ``"linked"`` and ``"noproc"``.
+    """
+
+    kind: str
+    message: str
+    details: str = field(default="", compare=False, repr=False)
+    """A formatted traceback when the error came from a Python exception; not compared."""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ProcessError:
+        """Builds the error for ``exc``: wasm errors keep their ``kind``; others are "exception"."""
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        kind = getattr(exc, "kind", None)
+        if isinstance(kind, str) and kind:
+            message = getattr(exc, "message", None)
+            if not isinstance(message, str):
+                message = str(exc)
+            return cls(kind, message, details)
+        return cls("exception", f"{type(exc).__name__}: {exc}", details)
+
+
+TERMINATED: Final = ProcessError("terminated", "process was terminated")
+LINKED: Final = ProcessError("linked", "linked process failed")
+NOPROC: Final = ProcessError("noproc", "no such process")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message one process sent another: ``topic``, the ``payload`` tuple and the ``sender``."""
+
+    topic: str
+    payload: tuple[Any, ...]
+    sender: Pid
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the runtime tells a process about a process.
+
+    ``type`` is ``"EXIT"`` (to monitors: ``pid`` exited with ``value`` or ``error``),
+    ``"LINK_DOWN"`` (to a trap-links process: linked ``pid`` failed with ``error``) or
+    ``"CANCEL"`` (to the cancelled process: ``pid`` asked it to stop, for ``reason``).
+    ``at`` is the :func:`time.time` when the runtime emitted it.
+    """
+
+    type: str
+    pid: Pid
+    value: Any = None
+    error: ProcessError | None = None
+    reason: str | None = None
+    at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        """True when this is an EXIT without an error."""
+        return self.type == EXIT and self.error is None
+
+
+Received = Message | Event
+"""Anything :meth:`wippy.actors.Process.receive` can return."""

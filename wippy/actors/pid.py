@@ -1,0 +1,45 @@
+"""Process identifiers."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+from dataclasses import dataclass
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
+class Pid:
+    """Identifies one process of a runtime: the host it runs on and a number unique per runtime.
+
+    Pids are immutable, hashable and ordered by creation (their ``number``). They print as
+    ``<host.number>``, e.g. ``<app:processes.17>``.
+    """
+
+    host: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"<{self.host}.{self.number}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Pid):
+            return NotImplemented
+        return (self.number, self.host) < (other.number, other.host)
+
+
+class PidAllocator:
+    """Hands out pids with numbers that are never reused within one runtime; thread-safe."""
+
+    def __init__(self) -> None:
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def allocate(self, host: str) -> Pid:
+        """Returns a fresh pid on ``host``."""
+        with self._lock:
+            return Pid(host, next(self._numbers))

@@ -1,0 +1,72 @@
+"""Where a runtime finds the program of an entry: added programs, then the registry."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from wippy.actors.errors import EntryLoadError, UnknownEntryError
+from wippy.wasm.api import Program
+from wippy.wasm.errors import WasmError
+
+if TYPE_CHECKING:
+    from wippy.config import Registry
+    from wippy.wasm import WasmRuntime
+
+
+class Programs:
+    """Resolves entry ids to :class:`~wippy.wasm.api.Program` objects; thread-safe.
+
+    Programs added with :meth:`add` win; otherwise ``process.wasm`` entries of ``registry`` are
+    loaded through ``wasm`` (created on first use and then owned, i.e. closed by :meth:`close`).
+    """
+
+    def __init__(self, registry: Registry | None, wasm: WasmRuntime | None) -> None:
+        self._registry = registry
+        self._wasm = wasm
+        self._owns_wasm = False
+        self._added: dict[str, Program] = {}
+        self._lock = threading.Lock()
+
+    def add(self, entry_id: str, program: Program) -> None:
+        """Makes ``program`` the program of ``entry_id``."""
+        with self._lock:
+            self._added[entry_id] = program
+
+    def get(self, entry_id: str) -> Program:
+        """The program of ``entry_id``, loading it on first use.
+
+        Raises :class:`UnknownEntryError` (no such entry, or not a process entry) or
+        :class:`EntryLoadError` (the entry could not be loaded; the cause is chained).
+        """
+        with self._lock:
+            program = self._added.get(entry_id)
+        if program is not None:
+            return program
+        registry = self._registry
+        if registry is None or entry_id not in registry:
+            where = "in the registry" if registry is not None else "added (no registry)"
+            raise UnknownEntryError(f"no program entry {entry_id!r} {where}")
+        try:
+            return self._wasm_runtime().program(registry, entry_id)
+        except TypeError as exc:
+            raise UnknownEntryError(f"entry {entry_id!r} cannot be spawned: {exc}") from exc
+        except (WasmError, ValueError, OSError) as exc:
+            raise EntryLoadError(f"cannot load entry {entry_id!r}: {exc}") from exc
+
+    def _wasm_runtime(self) -> WasmRuntime:
+        with self._lock:
+            if self._wasm is None:
+                from wippy.wasm import WasmRuntime
+
+                self._wasm = WasmRuntime()
+                self._owns_wasm = True
+            return self._wasm
+
+    def close(self) -> None:
+        """Closes the WebAssembly runtime if this object created it. Idempotent."""
+        with self._lock:
+            wasm = self._wasm if self._owns_wasm else None
+            self._wasm, self._owns_wasm = None if self._owns_wasm else self._wasm, False
+        if wasm is not None:
+            wasm.close()

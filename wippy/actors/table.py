@@ -1,0 +1,259 @@
+"""The process table: every live process's mailbox, monitors and links, behind one lock.
+
+All routing goes through the table: delivering messages and events, monitoring, linking, and
+exits. An exit is applied atomically under the lock (the record leaves the table, monitors get
+EXIT, links get LINK_DOWN or fail in turn), so no event is lost or sent twice; the side effects
+that may block or call into other code (interrupting bodies) run after the lock is released.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
+from wippy.actors.mailbox import Mailbox
+from wippy.actors.pid import Pid
+
+logger = logging.getLogger(__name__)
+
+
+class Interruptible(Protocol):
+    """What the table calls to stop a killed process's body (from any thread)."""
+
+    def interrupt(self, reason: str) -> None:
+        """Asks the body to stop as soon as it can."""
+
+
+@dataclass(frozen=True)
+class ExitInfo:
+    """How a process ended: its ``value`` or ``error``, and whether it was killed from outside."""
+
+    value: Any
+    error: ProcessError | None
+    killed: bool
+
+
+@dataclass(eq=False)
+class ProcessRecord:
+    """One process's routing state; mutated only under the table lock (``exit`` is set once)."""
+
+    pid: Pid
+    kind: str
+    """"function", "wasm" or "handle" (a Python-side :class:`~wippy.actors.Process`)."""
+    mailbox: Mailbox = field(default_factory=Mailbox)
+    monitors: set[Pid] = field(default_factory=set)
+    """Processes that monitor this one."""
+    monitoring: set[Pid] = field(default_factory=set)
+    """Processes this one monitors."""
+    links: set[Pid] = field(default_factory=set)
+    trap_links: bool = False
+    control: Interruptible | None = None
+    exit: ExitInfo | None = None
+    on_exit: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
+    """Called (outside the lock, once) after the process left the table."""
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Sizes of the table, for leak checks: live processes and monitor/link edges."""
+
+    processes: int
+    monitors: int
+    links: int
+
+
+class ProcessTable:
+    """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[Pid, ProcessRecord] = {}
+
+    def register(
+        self, record: ProcessRecord, *, monitor_by: Pid | None = None, link_to: Pid | None = None
+    ) -> bool:
+        """Adds ``record``, atomically monitored by and/or linked to an existing process.
+
+        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive.
+        """
+        with self._lock:
+            for other in (monitor_by, link_to):
+                if other is not None and other not in self._records:
+                    return False
+            self._records[record.pid] = record
+            if monitor_by is not None:
+                record.monitors.add(monitor_by)
+                self._records[monitor_by].monitoring.add(record.pid)
+            if link_to is not None:
+                record.links.add(link_to)
+                self._records[link_to].links.add(record.pid)
+            return True
+
+    def get(self, pid: Pid) -> ProcessRecord | None:
+        """The live record of ``pid``, or None when it has exited (or never existed)."""
+        with self._lock:
+            return self._records.get(pid)
+
+    def is_alive(self, pid: Pid) -> bool:
+        """True while ``pid`` has not exited."""
+        with self._lock:
+            return pid in self._records
+
+    def pids(self, host: str | None = None) -> list[Pid]:
+        """Live pids (on ``host`` when given), in creation order."""
+        with self._lock:
+            return sorted(p for p in self._records if host is None or p.host == host)
+
+    def stats(self) -> TableStats:
+        """Counts live processes and monitor/link edges (each link counted once per end)."""
+        with self._lock:
+            records = self._records.values()
+            return TableStats(
+                processes=len(self._records),
+                monitors=sum(len(r.monitors) + len(r.monitoring) for r in records),
+                links=sum(len(r.links) for r in records),
+            )
+
+    def deliver(self, pid: Pid, item: Received) -> bool:
+        """Puts ``item`` in ``pid``'s mailbox; False when ``pid`` is gone (the item is dropped)."""
+        with self._lock:
+            record = self._records.get(pid)
+            return record is not None and record.mailbox.put(item)
+
+    def monitor(self, watcher: Pid, target: Pid) -> None:
+        """Makes ``watcher`` get EXIT when ``target`` exits; EXIT "noproc" now if it is gone."""
+        with self._lock:
+            me = self._records.get(watcher)
+            if me is None or watcher == target:
+                return
+            other = self._records.get(target)
+            if other is None:
+                me.mailbox.put(Event(EXIT, target, error=NOPROC))
+                return
+            other.monitors.add(watcher)
+            me.monitoring.add(target)
+
+    def unmonitor(self, watcher: Pid, target: Pid) -> None:
+        """Removes the monitor; an EXIT already delivered stays in the mailbox."""
+        with self._lock:
+            me = self._records.get(watcher)
+            if me is not None:
+                me.monitoring.discard(target)
+            other = self._records.get(target)
+            if other is not None:
+                other.monitors.discard(watcher)
+
+    def link(self, a: Pid, b: Pid) -> None:
+        """Links ``a`` and ``b`` both ways; LINK_DOWN "noproc" to ``a`` now if ``b`` is gone."""
+        with self._lock:
+            me = self._records.get(a)
+            if me is None or a == b:
+                return
+            other = self._records.get(b)
+            if other is None:
+                me.mailbox.put(Event(LINK_DOWN, b, error=NOPROC))
+                return
+            me.links.add(b)
+            other.links.add(a)
+
+    def unlink(self, a: Pid, b: Pid) -> None:
+        """Removes the link between ``a`` and ``b`` (both directions); no-op when absent."""
+        with self._lock:
+            for x, y in ((a, b), (b, a)):
+                record = self._records.get(x)
+                if record is not None:
+                    record.links.discard(y)
+
+    def set_trap_links(self, pid: Pid, trap: bool) -> None:
+        """Sets whether ``pid`` receives LINK_DOWN events instead of failing with its links."""
+        with self._lock:
+            record = self._records.get(pid)
+            if record is not None:
+                record.trap_links = trap
+
+    def exit(self, pid: Pid, value: Any = None, error: ProcessError | None = None) -> bool:
+        """Records that ``pid`` finished on its own; False when it had already exited."""
+        return self._exit(pid, value, error, killed=False)
+
+    def kill(self, pid: Pid, error: ProcessError) -> bool:
+        """Makes ``pid`` exit now with ``error`` and interrupts its body; False when gone."""
+        return self._exit(pid, None, error, killed=True)
+
+    def _exit(self, pid: Pid, value: Any, error: ProcessError | None, killed: bool) -> bool:
+        exited: list[ProcessRecord] = []
+        with self._lock:
+            if pid not in self._records:
+                return False
+            work: deque[tuple[Pid, Any, ProcessError | None, bool]] = deque()
+            work.append((pid, value, error, killed))
+            while work:
+                self._exit_one(*work.popleft(), work, exited)
+        for record in exited:
+            self._after_exit(record)
+        return True
+
+    def _exit_one(
+        self,
+        pid: Pid,
+        value: Any,
+        error: ProcessError | None,
+        killed: bool,
+        work: deque[tuple[Pid, Any, ProcessError | None, bool]],
+        exited: list[ProcessRecord],
+    ) -> None:
+        record = self._records.pop(pid, None)
+        if record is None:
+            return
+        record.exit = ExitInfo(value, error, killed)
+        record.mailbox.close()
+        exited.append(record)
+        event = Event(EXIT, pid, value=value, error=error)
+        for watcher in record.monitors:
+            other = self._records.get(watcher)
+            if other is not None:
+                other.monitoring.discard(pid)
+                other.mailbox.put(event)
+        for target in record.monitoring:
+            other = self._records.get(target)
+            if other is not None:
+                other.monitors.discard(pid)
+        for linked in record.links:
+            other = self._records.get(linked)
+            if other is None:
+                continue
+            other.links.discard(pid)
+            if error is None:
+                continue
+            if other.trap_links:
+                other.mailbox.put(Event(LINK_DOWN, pid, error=error))
+            else:
+                work.append((linked, None, LINKED, True))
+        record.monitors.clear()
+        record.monitoring.clear()
+        record.links.clear()
+
+    @staticmethod
+    def _after_exit(record: ProcessRecord) -> None:
+        info = record.exit
+        assert info is not None
+        if info.error is not None:
+            logger.info("process %s exited with error %s", record.pid, info.error)
+            if info.error.details:
+                logger.debug("process %s failed:\n%s", record.pid, info.error.details)
+        else:
+            logger.debug("process %s exited normally", record.pid)
+        if info.killed and record.control is not None:
+            try:
+                record.control.interrupt(info.error.kind if info.error else "terminated")
+            except Exception:
+                logger.exception("interrupting %s failed", record.pid)
+        for callback in record.on_exit:
+            try:
+                callback(record)
+            except Exception:
+                logger.exception("exit callback of %s failed", record.pid)
