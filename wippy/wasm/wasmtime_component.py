@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,17 +10,17 @@ from wasmtime import component as wc
 
 from .api import Instance, OutputSink, Program, Signature
 from .component_values import ValueMismatch, lift, lower, type_name
-from .errors import ArgumentError, LinkError, Terminated, WasmError
+from .errors import ArgumentError, LinkError
 from .profiles import check_component_imports
 from .spec import ProgramSpec
 from .wasmtime_errors import NormalExit, translate
-from .wasmtime_guard import Guard, install_epoch_callback, running
+from .wasmtime_guard import running
+from .wasmtime_store import StoreInstance
 from .wasmtime_wasi import wasi_config
 
 if TYPE_CHECKING:
     from .wasmtime_engine import WasmtimeEngine
 
-_UNLIMITED_FUEL = 2**63 - 1
 
 
 def _split_method(method: str) -> tuple[str | None, str]:
@@ -111,7 +109,7 @@ class ComponentProgram(Program):
         return ComponentInstance(self, stdout, stderr, stdin)
 
 
-class ComponentInstance(Instance):
+class ComponentInstance(StoreInstance):
     """One instance of a component in its own store."""
 
     def __init__(
@@ -121,20 +119,10 @@ class ComponentInstance(Instance):
         stderr: OutputSink | None,
         stdin: bytes,
     ) -> None:
+        super().__init__(program.engine, program.spec)
         self.program = program
-        spec = program.spec
-        self.guard = Guard()
-        self._closed = False
-        self._stdin_path: str | None = None
-        store = wasmtime.Store(program.engine.engine)
-        self.store = store
-        limits = spec.limits
-        store.set_fuel(limits.fuel if limits.fuel is not None else _UNLIMITED_FUEL)
-        if limits.max_memory is not None:
-            store.set_limits(memory_size=limits.max_memory)
-        install_epoch_callback(store)
-        program.engine.ticker.ensure_running()
-        config, self._stdin_path = wasi_config(spec, stdout, stderr, stdin)
+        spec, store, limits = program.spec, self.store, program.spec.limits
+        config, self.stdin_path = wasi_config(spec, stdout, stderr, stdin)
         store.set_wasi(config)
         if program.uses_http:
             store.set_wasi_http()
@@ -162,19 +150,10 @@ class ComponentInstance(Instance):
         return found
 
     def _translate(self, exc: BaseException) -> BaseException:
-        return translate(exc, self.guard, self.program.spec, lambda: 0, self._fuel_left)
-
-    def _fuel_left(self) -> int:
-        try:
-            return int(self.store.get_fuel())
-        except wasmtime.WasmtimeError:
-            return -1
+        return translate(exc, self.guard, self.program.spec, lambda: 0, self.fuel_left)
 
     def call(self, args: Sequence[Any]) -> Any:
-        if self._closed:
-            raise WasmError(f"{self.program.entry_id}: instance is closed")
-        if self.guard.stop_requested is not None:  # interrupted before the guest was entered
-            raise Terminated(f"{self.program.entry_id}: guest {self.guard.stop_requested}")
+        self.check_callable()
         with running(self.guard):
             self.guard.reset(self.program.spec.limits.max_execution)
             try:
@@ -191,16 +170,5 @@ class ComponentInstance(Instance):
             return None
         return lift(result, self.program.result_type)
 
-    def interrupt(self, reason: str = "terminated") -> None:
-        self.guard.stop_requested = reason
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.guard.stop_requested = self.guard.stop_requested or "closed"
+    def release(self) -> None:
         self.__dict__.pop("func", None)
-        self.store.close()
-        if self._stdin_path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._stdin_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,19 +11,19 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from .api import Instance, OutputSink, Program, Signature
-from .errors import LinkError, LoadError, MemoryLimitExceeded, Terminated, WasmError
+from .errors import LinkError, LoadError, MemoryLimitExceeded
 from .profiles import PREVIEW1_MODULE, check_core_imports
 from .spec import ProgramSpec
 from .values import SUPPORTED_CORE_TYPES, convert_core_args
 from .wasmtime_errors import NormalExit, translate
-from .wasmtime_guard import Guard, install_epoch_callback, running
+from .wasmtime_guard import running
 from .wasmtime_host import define_host_modules, read_raw, write_raw
+from .wasmtime_store import StoreInstance
 from .wasmtime_wasi import wasi_config
 
 if TYPE_CHECKING:
     from .wasmtime_engine import WasmtimeEngine
 
-_UNLIMITED_FUEL = 2**63 - 1
 
 
 def _raw_func(item: object) -> Any:
@@ -98,7 +97,7 @@ class CoreProgram(Program):
         return CoreInstance(self, stdout, stderr, stdin)
 
 
-class CoreInstance(Instance):
+class CoreInstance(StoreInstance):
     """One instance of a core module in its own store."""
 
     def __init__(
@@ -108,21 +107,11 @@ class CoreInstance(Instance):
         stderr: OutputSink | None,
         stdin: bytes,
     ) -> None:
+        super().__init__(program.engine, program.spec)
         self.program = program
-        spec = program.spec
-        self.guard = Guard()
-        self._stdin_path: str | None = None
-        self._closed = False
-        store = wasmtime.Store(program.engine.engine)
-        self.store = store
-        limits = spec.limits
-        store.set_fuel(limits.fuel if limits.fuel is not None else _UNLIMITED_FUEL)
-        if limits.max_memory is not None:
-            store.set_limits(memory_size=limits.max_memory)
-        install_epoch_callback(store)
-        program.engine.ticker.ensure_running()
+        spec, store, limits = program.spec, self.store, program.spec.limits
         if program.uses_wasi:
-            config, self._stdin_path = wasi_config(spec, stdout, stderr, stdin)
+            config, self.stdin_path = wasi_config(spec, stdout, stderr, stdin)
             store.set_wasi(config)
         try:
             with running(self.guard):
@@ -158,14 +147,8 @@ class CoreInstance(Instance):
                     total += item.data_len(self.store)
         return total
 
-    def _fuel_left(self) -> int:
-        try:
-            return int(self.store.get_fuel())
-        except wasmtime.WasmtimeError:
-            return -1
-
     def _translate(self, exc: BaseException) -> BaseException:
-        return translate(exc, self.guard, self.program.spec, self._memory_in_use, self._fuel_left)
+        return translate(exc, self.guard, self.program.spec, self._memory_in_use, self.fuel_left)
 
     def _call_nullary(self, func: Any) -> None:
         """Runs an export with no parameters and no results (``_initialize``)."""
@@ -187,10 +170,7 @@ class CoreInstance(Instance):
         raise self._translate(exc)
 
     def call(self, args: Sequence[Any]) -> Any:
-        if self._closed:
-            raise WasmError(f"{self.program.entry_id}: instance is closed")
-        if self.guard.stop_requested is not None:  # interrupted before the guest was entered
-            raise Terminated(f"{self.program.entry_id}: guest {self.guard.stop_requested}")
+        self.check_callable()
         params = self._params
         for i, (ty, value) in enumerate(zip(self._param_types, args)):
             write_raw(params[i], ty, value)
@@ -213,17 +193,6 @@ class CoreInstance(Instance):
             return read_raw(results[0])
         return [read_raw(results[i]) for i in range(len(result_types))]
 
-    def interrupt(self, reason: str = "terminated") -> None:
-        self.guard.stop_requested = reason
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.guard.stop_requested = self.guard.stop_requested or "closed"
+    def release(self) -> None:
         self.__dict__.pop("instance", None)
         self.__dict__.pop("_func", None)
-        self.store.close()
-        if self._stdin_path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._stdin_path)
