@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from wippy.actors.errors import EntryLoadError, UnknownEntryError
 from wippy.wasm.api import Program
@@ -53,6 +55,34 @@ class Programs:
             raise UnknownEntryError(f"entry {entry_id!r} cannot be spawned: {exc}") from exc
         except (WasmError, ValueError, OSError) as exc:
             raise EntryLoadError(f"cannot load entry {entry_id!r}: {exc}") from exc
+
+    def python_function(self, entry_id: str) -> Callable[..., Any] | None:
+        """The function of a ``process.python`` entry, or None for any other entry.
+
+        Raises :class:`EntryLoadError` when its module cannot be imported or has no such function.
+        """
+        from wippy.config import ProcessPython
+
+        registry = self._registry
+        if registry is None or entry_id not in registry:
+            return None
+        entry = registry.get(entry_id)
+        if not isinstance(entry, ProcessPython):
+            return None
+        try:
+            module = importlib.import_module(entry.module)
+        except Exception as exc:
+            raise EntryLoadError(
+                f"cannot load entry {entry_id!r}: cannot import module {entry.module!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        function = getattr(module, entry.method, None)
+        if not callable(function):
+            raise EntryLoadError(
+                f"cannot load entry {entry_id!r}: module {entry.module!r} has no function "
+                f"{entry.method!r}"
+            )
+        return function  # type: ignore[no-any-return]
 
     def _wasm_runtime(self) -> WasmRuntime:
         with self._lock:

@@ -255,6 +255,11 @@ class Runtime:
         link: bool,
     ) -> Pid:
         self._host(host_id)
+        function = self._programs.python_function(entry_id)
+        if function is not None:
+            return self._spawn_function(
+                function, host_id, args, parent=parent, monitor=monitor, link=link
+            )
         program = self._programs.get(entry_id)
         try:
             converted = program.convert_args(args)

@@ -21,6 +21,7 @@ from .kinds import (
 )
 from .loader import SUPPORTED_VERSIONS, load_registry, load_registry_from_documents
 from .paths import PathEscapeError, resolve_inside
+from .process_python import ProcessPython
 from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
 from .registry import Registry
 from .units import (
@@ -53,6 +54,7 @@ __all__ = [
     "PathEscapeError",
     "Problem",
     "ProcessHost",
+    "ProcessPython",
     "ProcessWasm",
     "Ref",
     "RefId",
