@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_readme_example_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     assert os.path.isdir("examples/compute")
-    with wippy.load("examples/compute") as rt:          # starts auto_start hosts; stops them on exit
+    with wippy.load("examples/compute") as rt:  # starts auto_start hosts; stops them on exit
         me = rt.process()                               # a process handle with its own mailbox
         pid = me.spawn_monitored("myns:compute_worker", "myns:processes", 6, 7)
         event = me.receive(timeout=10)                  # next message or event, None on timeout
