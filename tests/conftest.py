@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from wippy.wasm import WasmRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "wasm"
@@ -21,6 +23,19 @@ def digest(path: Path) -> str:
 
 
 AppWriter = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def wasm_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A compile cache shared by the whole test session (later loads are cache hits)."""
+    return tmp_path_factory.mktemp("wasm-cache")
+
+
+@pytest.fixture
+def wasm_runtime(wasm_cache_dir: Path) -> Iterator[WasmRuntime]:
+    """A real WebAssembly runtime, closed after the test."""
+    with WasmRuntime(cache_dir=wasm_cache_dir) as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.actors.actor_helpers import HOST, wippy_threads
 from wippy.actors import Process, Runtime
-from wippy.wasm import WasmRuntime
 
 
 @pytest.fixture
@@ -39,16 +37,3 @@ def me(rt: Runtime) -> Iterator[Process]:
     """A Python-side process handle on ``rt``."""
     with rt.process() as proc:
         yield proc
-
-
-@pytest.fixture(scope="session")
-def actors_wasm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A compile cache directory shared by this package's WebAssembly tests."""
-    return tmp_path_factory.mktemp("actors-wasm-cache")
-
-
-@pytest.fixture
-def wasm(actors_wasm_cache: Path) -> Iterator[WasmRuntime]:
-    """A real WebAssembly runtime, closed after the test."""
-    with WasmRuntime(cache_dir=actors_wasm_cache) as runtime:
-        yield runtime

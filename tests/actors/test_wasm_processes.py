@@ -109,8 +109,8 @@ def app(write_app: AppWriter) -> Path:
 
 
 @pytest.fixture
-def wasm_rt(no_thread_leak: None, app: Path, wasm: WasmRuntime) -> Iterator[Runtime]:
-    with Runtime(load_registry(app), wasm=wasm) as runtime:
+def wasm_rt(no_thread_leak: None, app: Path, wasm_runtime: WasmRuntime) -> Iterator[Runtime]:
+    with Runtime(load_registry(app), wasm=wasm_runtime) as runtime:
         yield runtime
     assert runtime.stats().processes == 0
 
@@ -151,9 +151,9 @@ def test_real_busy_guest_is_terminated(wasm_rt: Runtime) -> None:
 
 
 def test_real_busy_guest_is_terminated_by_shutdown(
-    no_thread_leak: None, app: Path, wasm: WasmRuntime
+    no_thread_leak: None, app: Path, wasm_runtime: WasmRuntime
 ) -> None:
-    rt = Runtime(load_registry(app), wasm=wasm)
+    rt = Runtime(load_registry(app), wasm=wasm_runtime)
     watcher = rt.process()
     pid = watcher.spawn_monitored("test:busy", "test:processes")
     time.sleep(0.1)
@@ -163,13 +163,13 @@ def test_real_busy_guest_is_terminated_by_shutdown(
     assert not rt.is_alive(pid)
 
 
-def test_load_failure_is_a_spawn_error(write_app: AppWriter, wasm: WasmRuntime) -> None:
+def test_load_failure_is_a_spawn_error(write_app: AppWriter, wasm_runtime: WasmRuntime) -> None:
     app = write_app(
         {"name": "p", "kind": "process.host", "lifecycle": {"auto_start": True}},
         {**traps_entry("add"), "hash": "sha256:" + "0" * 64},
     )
     with (
-        Runtime(load_registry(app), wasm=wasm) as rt,
+        Runtime(load_registry(app), wasm=wasm_runtime) as rt,
         rt.process() as me,
         pytest.raises(EntryLoadError, match="test:add"),
     ):

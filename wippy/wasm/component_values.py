@@ -141,7 +141,8 @@ def lower(value: Any, ty: Any, path: str = "value") -> Any:
         tag, payload = next(iter(value.items()))
         case_ty = ty.ok if tag == "ok" else ty.err
         lowered = None if case_ty is None else lower(payload, case_ty, f"{path}.{tag}")
-        return wc.Variant(tag, lowered) if ty._tagged() else _untagged_result(tag, lowered)
+        # Untagged (the cases' Python classes differ): wasmtime-py picks the case by class.
+        return wc.Variant(tag, lowered) if ty._tagged() else lowered
     if isinstance(ty, wc.EnumType):
         if value not in ty.names:
             raise _fail(path, value, ty, "unknown case")
@@ -154,11 +155,6 @@ def lower(value: Any, ty: Any, path: str = "value") -> Any:
     if isinstance(ty, wc.VariantType):
         return _lower_variant(value, ty, path)
     raise _fail(path, value, ty, "wippy cannot pass this type")
-
-
-def _untagged_result(tag: str, lowered: Any) -> Any:
-    # Untagged (the cases' Python classes differ): wasmtime-py picks the case by class.
-    return lowered
 
 
 def _case_of(value: Any, cases: list[tuple[str, Any]]) -> str:

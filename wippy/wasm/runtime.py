@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, FsDirectory, ProcessWasm, Registry, parse_hash
+from ..config import FsDirectory, ProcessWasm, Registry, parse_hash
 from .api import Program
 from .cache import default_cache_dir
 from .errors import HashMismatchError, LoadError
@@ -137,7 +137,7 @@ def read_verified(registry: Registry, entry: ProcessWasm) -> bytes:
         raise LoadError(f"{entry.id}: cannot read {path}: {exc.strerror or exc}") from None
     try:
         algorithm, expected = parse_hash(entry.hash)
-    except (ValueError, ConfigError) as exc:
+    except ValueError as exc:
         raise LoadError(f"{entry.id}: {exc}") from None
     actual = hashlib.new(algorithm, wasm).hexdigest()
     if actual != expected.lower():

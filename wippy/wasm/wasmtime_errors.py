@@ -55,8 +55,8 @@ def translate(
     message = error_text(exc)
     code = getattr(exc, "trap_code", None)
     if code == wasmtime.TrapCode.OUT_OF_FUEL or (
-        spec.limits.fuel is not None and "all fuel consumed" in message
-    ) or (spec.limits.fuel is not None and fuel_left() == 0):
+        spec.limits.fuel is not None and fuel_left() == 0
+    ):
         return FuelExhausted(f"{entry}: fuel budget of {spec.limits.fuel} exhausted")
     limit = spec.limits.max_memory
     if limit is not None:
