@@ -21,3 +21,19 @@ def test_readme_example_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
         event = me.receive(timeout=10)                  # next message or event, None on timeout
         assert event.type == "EXIT" and event.pid == pid and event.value == 42
         assert event.error is None
+
+
+def test_readme_supervision_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wippy.supervisors import ChildSpec, SupervisorSpec, start_supervisor
+
+    monkeypatch.chdir(ROOT)
+    with wippy.load("examples/compute") as rt:
+        spec = SupervisorSpec(
+            host="myns:processes", strategy="one_for_one", intensity=3, period=5.0,
+            children=(ChildSpec("compute", "myns:compute_worker", (6, 7), restart="transient"),),
+        )
+        sup = start_supervisor(rt, spec)       # returns once every child has started
+        rows = sup.which_children()
+        assert [row.id for row in rows] == ["compute"]
+        event = sup.stop()                     # children stop in reverse order, then the supervisor
+        assert event is not None and event.ok

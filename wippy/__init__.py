@@ -23,22 +23,30 @@ from .actors import (
     SpawnError,
 )
 from .config import ConfigError, Registry, load_registry
+from .supervisors import AppRuntime, ChildSpec, Supervisor, SupervisorSpec, start_supervisor
 from .wasm import WasmError, WasmRuntime
 
 
-def load(path: str | os.PathLike[str] = ".", *, wasm: WasmRuntime | None = None) -> Runtime:
-    """Loads the app at ``path`` (a folder or YAML file) and starts its ``auto_start`` hosts.
+def load(
+    path: str | os.PathLike[str] = ".", *, wasm: WasmRuntime | None = None, start: bool = True
+) -> AppRuntime:
+    """Loads the app at ``path`` (a folder or YAML file) and starts it: its ``auto_start``
+    hosts, then supervisors, then services (in ``requires`` order). ``start=False`` starts only
+    the hosts; call :meth:`AppRuntime.start_app` later.
 
-    Use the result as a context manager: leaving it stops every process and host. Raises
-    :class:`ConfigError` listing every problem of the registry.
+    Use the result as a context manager: leaving it stops services and supervisors in reverse
+    order, then every process and host. Raises :class:`ConfigError` listing every problem of the
+    registry, or the error of a supervisor or service that could not start.
     """
-    return Runtime(load_registry(path), wasm=wasm)
+    return AppRuntime(load_registry(path), wasm=wasm, start=start)
 
 
 __all__ = [
     "CANCEL",
     "EXIT",
     "LINK_DOWN",
+    "AppRuntime",
+    "ChildSpec",
     "ConfigError",
     "Event",
     "Message",
@@ -48,8 +56,11 @@ __all__ = [
     "Registry",
     "Runtime",
     "SpawnError",
+    "Supervisor",
+    "SupervisorSpec",
     "WasmError",
     "WasmRuntime",
     "__version__",
     "load",
+    "start_supervisor",
 ]

@@ -18,12 +18,23 @@ from .errors import (
     ProcessExitedError,
     ProcessTerminated,
     RuntimeStoppedError,
+    Shutdown,
     SpawnArgumentError,
     SpawnError,
     UnknownEntryError,
     UnknownHostError,
 )
-from .events import CANCEL, EXIT, LINK_DOWN, Event, Message, ProcessError, Received
+from .events import (
+    CANCEL,
+    EXIT,
+    LINK_DOWN,
+    SHUTDOWN_KIND,
+    SUPERVISION,
+    Event,
+    Message,
+    ProcessError,
+    Received,
+)
 from .host import HostConfig, HostState, HostStats
 from .output import OutputRouter
 from .pid import Pid
@@ -36,6 +47,8 @@ __all__ = [
     "EXIT",
     "HANDLE_HOST",
     "LINK_DOWN",
+    "SHUTDOWN_KIND",
+    "SUPERVISION",
     "ActorsError",
     "EntryLoadError",
     "Event",
@@ -59,6 +72,7 @@ __all__ = [
     "Runtime",
     "RuntimeStats",
     "RuntimeStoppedError",
+    "Shutdown",
     "SpawnArgumentError",
     "SpawnError",
     "UnknownEntryError",

@@ -58,3 +58,17 @@ class ProcessTerminated(BaseException):
 
 class EntryLoadError(SpawnError):
     """The entry exists but its program could not be loaded; ``__cause__`` is the original."""
+
+
+class Shutdown(Exception):
+    """Raise it in a function process to exit with error kind ``"shutdown"``.
+
+    That is an orderly stop, as OTP's ``shutdown`` reason: a ``transient`` supervisor child that
+    exits this way is not restarted, while monitors still see it as an error.
+    """
+
+    kind = "shutdown"
+
+    def __init__(self, message: str = "shutdown") -> None:
+        super().__init__(message)
+        self.message = message

@@ -18,6 +18,9 @@ LINK_DOWN: Final = "LINK_DOWN"
 CANCEL: Final = "CANCEL"
 """Event type sent to a process asked to cancel (stop gracefully)."""
 
+SUPERVISION: Final = "SUPERVISION"
+"""Event type a supervisor or service sends its monitors about its children (restarts, ...)."""
+
 
 @dataclass(frozen=True)
 class ProcessError:
@@ -50,6 +53,8 @@ class ProcessError:
 
 
 TERMINATED: Final = ProcessError("terminated", "process was terminated")
+SHUTDOWN_KIND: Final = "shutdown"
+"""Error kind of an orderly stop (OTP's ``shutdown``): no crash for ``transient`` restarts."""
 LINKED: Final = ProcessError("linked", "linked process failed")
 NOPROC: Final = ProcessError("noproc", "no such process")
 
@@ -69,7 +74,9 @@ class Event:
 
     ``type`` is ``"EXIT"`` (to monitors: ``pid`` exited with ``value`` or ``error``),
     ``"LINK_DOWN"`` (to a trap-links process: linked ``pid`` failed with ``error``) or
-    ``"CANCEL"`` (to the cancelled process: ``pid`` asked it to stop, for ``reason``).
+    ``"CANCEL"`` (to the cancelled process: ``pid`` asked it to stop, for ``reason``) or a
+    notification a process sent its monitors (``"SUPERVISION"``: ``pid`` is the sender and
+    ``value`` the report).
     ``at`` is the :func:`time.time` when the runtime emitted it.
     """
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from wippy.actors.body import ProcessFunction
 from wippy.actors.errors import ProcessExitedError, ProcessTerminated
-from wippy.actors.events import Message, ProcessError, Received
+from wippy.actors.events import Event, Message, ProcessError, Received
 from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.pid import Pid
 from wippy.actors.table import ProcessRecord
@@ -121,23 +121,59 @@ class Process:
         self._check()
         return self._runtime._table.deliver(pid, Message(topic, payload, self._record.pid))
 
-    def receive(self, timeout: float | None = None, topic: str | None = None) -> Received | None:
+    def receive(
+        self,
+        timeout: float | None = None,
+        topic: str | None = None,
+        match: Callable[[Received], bool] | None = None,
+    ) -> Received | None:
         """Takes the oldest message or event from the mailbox, waiting up to ``timeout`` s.
 
-        With ``topic``, only messages with that topic are taken (others stay queued in order;
-        events are never taken). Returns None on timeout.
+        With ``topic``, only messages with that topic are taken; with ``match``, only items it
+        accepts (others stay queued in order; with ``topic``, events are never taken). Returns
+        None on timeout. A function process gives its host worker back while it waits.
         """
         self._check()
-        match: Callable[[Received], bool] | None = None
         if topic is not None:
+            wanted, accept = topic, match
 
             def match(item: Received) -> bool:
-                return isinstance(item, Message) and item.topic == topic
+                return (
+                    isinstance(item, Message)
+                    and item.topic == wanted
+                    and (accept is None or accept(item))
+                )
 
+        mailbox = self._record.mailbox
+        ticket = None if self._handle else self._record.ticket
         try:
-            return self._record.mailbox.get(timeout, match)
+            if ticket is None or timeout == 0:
+                return mailbox.get(timeout, match)
+            item = mailbox.get(0, match)
+            if item is not None:
+                return item
+            ticket.release()  # waiting is not running: let another process have the worker
+            try:
+                return mailbox.get(timeout, match)
+            finally:
+                if not ticket.acquire():
+                    raise self._exited_or_terminated()
         except MailboxClosed:
             raise self._exited() from None
+
+    def _exited_or_terminated(self) -> BaseException:
+        if self._record.exit is not None:
+            return self._exited()
+        return ProcessTerminated("process was stopped while waiting for a worker")
+
+    def notify_monitors(self, event_type: str, value: Any = None) -> int:
+        """Sends ``Event(event_type, self.pid, value=value)`` to every monitor of this process.
+
+        Returns how many monitors got it. Used by supervisors for their SUPERVISION reports.
+        """
+        self._check()
+        event = Event(event_type, self._record.pid, value=value)
+        return self._runtime._table.notify_monitors(self._record.pid, event)
 
     def pending(self) -> int:
         """How many messages and events are waiting in the mailbox."""
@@ -174,7 +210,8 @@ class Process:
     def cancel(self, pid: Pid, reason: str = "cancelled", grace: float | None = None) -> bool:
         """Sends ``pid`` a CANCEL event; terminates it if still alive after ``grace`` seconds.
 
-        ``grace`` defaults to the target host's ``stop_timeout``. False when ``pid`` is gone.
+        ``grace`` defaults to the target host's ``stop_timeout``; ``math.inf`` never terminates.
+        False when ``pid`` is gone.
         """
         self._check()
         return self._runtime._cancel(pid, reason, grace, sender=self.self)

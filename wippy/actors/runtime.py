@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from wippy.actors.errors import (
     SpawnError,
     UnknownHostError,
 )
-from wippy.actors.events import CANCEL, TERMINATED, Event, ProcessError
+from wippy.actors.events import CANCEL, TERMINATED, Event, Message, ProcessError
 from wippy.actors.host import Host, HostConfig, HostState, HostStats
 from wippy.actors.output import OutputRouter, sink_for, write_through
 from wippy.actors.pid import Pid, PidAllocator
@@ -82,6 +83,7 @@ class Runtime:
         output: OutputRouter | None = None,
         default_stop_timeout: float = 5.0,
     ) -> None:
+        self._registry = registry
         self._programs = Programs(registry, wasm)
         self._output: OutputRouter = output or write_through
         self._default_stop_timeout = default_stop_timeout
@@ -96,11 +98,34 @@ class Runtime:
         self._started_hosts: list[str] = []
         self._handles: dict[Pid, Process] = {}
         self._graces = KeyedTimers(self._timers)
+        self._pid = self._pids.allocate(HANDLE_HOST)
         if registry is not None:
             from wippy.actors.from_registry import registry_hosts
 
             for entry in registry_hosts(registry):
                 self._add_host(entry.config, auto_start=entry.auto_start)
+
+    @property
+    def registry(self) -> Registry | None:
+        """The registry this runtime was created with, if any."""
+        return self._registry
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` has been called."""
+        return self._state is not _State.RUNNING
+
+    @property
+    def pid(self) -> Pid:
+        """The runtime's own pid: the sender of messages sent with :meth:`send`."""
+        return self._pid
+
+    def send(self, pid: Pid, topic: str, *payload: Any) -> bool:
+        """Sends ``Message(topic, payload, rt.pid)`` to ``pid`` from outside any process.
+
+        False when ``pid`` is gone.
+        """
+        return self._table.deliver(pid, Message(topic, payload, self._pid))
 
     # -- hosts ------------------------------------------------------------------------------
 
@@ -272,6 +297,9 @@ class Runtime:
                 converted,
                 stdout=sink_for(self._output, record.pid, "stdout"),
                 stderr=sink_for(self._output, record.pid, "stderr"),
+                on_overdue=lambda exc: self._table.kill(
+                    record.pid, ProcessError.from_exception(exc)
+                ),
             )
 
         return self._spawn(host_id, "wasm", make_body, parent, monitor, link)
@@ -291,6 +319,7 @@ class Runtime:
             record = ProcessRecord(self._pids.allocate(host_id), kind)
             run = ProcessRun(record, make_body(record), ticket, self._table, _closed)
             record.control = run
+            record.ticket = ticket
             record.on_exit.append(self._on_exit)
             registered = self._table.register(
                 record,
@@ -322,6 +351,8 @@ class Runtime:
         if grace is None:
             host = self._hosts.get(pid.host)
             grace = host.config.stop_timeout if host else self._default_stop_timeout
+        if math.isinf(grace):
+            return True
         self._graces.start(pid, grace, lambda: self._expire(pid))
         if not self._table.is_alive(pid):  # exited before the timer was recorded
             self._graces.drop(pid)

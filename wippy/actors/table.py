@@ -13,11 +13,14 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
+
+if TYPE_CHECKING:
+    from wippy.actors.host import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class ProcessRecord:
     links: set[Pid] = field(default_factory=set)
     trap_links: bool = False
     control: Interruptible | None = None
+    ticket: Ticket | None = None
+    """The process's claim on its host's workers (None for handles); released while waiting."""
     exit: ExitInfo | None = None
     on_exit: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (outside the lock, once) after the process left the table."""
@@ -124,6 +129,19 @@ class ProcessTable:
         with self._lock:
             record = self._records.get(pid)
             return record is not None and record.mailbox.put(item)
+
+    def notify_monitors(self, pid: Pid, event: Event) -> int:
+        """Delivers ``event`` to every process monitoring ``pid``; returns how many got it."""
+        with self._lock:
+            record = self._records.get(pid)
+            if record is None:
+                return 0
+            count = 0
+            for watcher in record.monitors:
+                other = self._records.get(watcher)
+                if other is not None and other.mailbox.put(event):
+                    count += 1
+            return count
 
     def monitor(self, watcher: Pid, target: Pid) -> None:
         """Makes ``watcher`` get EXIT when ``target`` exits; EXIT "noproc" now if it is gone."""

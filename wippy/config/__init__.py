@@ -24,6 +24,8 @@ from .paths import PathEscapeError, resolve_inside
 from .process_python import ProcessPython
 from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
 from .registry import Registry
+from .service import ProcessService, RestartPolicy, ServiceLifecycle
+from .supervisor import ChildEntry, ProcessSupervisor
 from .units import (
     ByteSize,
     Duration,
@@ -40,6 +42,7 @@ __all__ = [
     "NAME_PATTERN",
     "SUPPORTED_VERSIONS",
     "ByteSize",
+    "ChildEntry",
     "ConfigError",
     "ConfigModel",
     "Duration",
@@ -55,10 +58,14 @@ __all__ = [
     "Problem",
     "ProcessHost",
     "ProcessPython",
+    "ProcessService",
+    "ProcessSupervisor",
     "ProcessWasm",
     "Ref",
     "RefId",
     "Registry",
+    "RestartPolicy",
+    "ServiceLifecycle",
     "TerminalHost",
     "WasiEnv",
     "WasiMount",

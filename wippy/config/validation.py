@@ -85,6 +85,8 @@ def _message(model: type[BaseModel], error: Any) -> str:
     if kind.endswith("_type") or kind.endswith("_parsing"):
         value = error.get("input")
         return f"{message} (got {type(value).__name__} {_short(value)})"
+    if kind in ("literal_error", "enum", "greater_than_equal", "greater_than", "less_than_equal"):
+        return f"{message}, got {_short(error.get('input'))}"
     return message
 
 

@@ -1,1 +1,46 @@
-"""wippy.supervisors"""
+"""wippy.supervisors: restart trees with OTP's semantics, Wippy services, and running an app.
+
+:func:`start_supervisor` starts a supervisor process from a :class:`SupervisorSpec` (or a
+``process.supervisor`` entry) and returns a :class:`Supervisor` client; ``process.service``
+entries keep one process running with back-off (:func:`start_service`); :class:`AppRuntime`
+starts an app's auto-start supervisors and services and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+from .app import AppItem, AppRuntime
+from .client import Supervisor, start_supervisor
+from .errors import SupervisorError, SupervisorStartError
+from .reports import SupervisionReport
+from .service import (
+    RestartSpec,
+    ServiceGaveUp,
+    ServiceSpec,
+    ServiceStartError,
+    service_order,
+    start_service,
+)
+from .spec import BRUTAL_KILL, INFINITY, ChildSpec, SupervisorSpec
+from .supervisor import ChildCounts, ChildInfo
+
+__all__ = [
+    "BRUTAL_KILL",
+    "INFINITY",
+    "AppItem",
+    "AppRuntime",
+    "ChildCounts",
+    "ChildInfo",
+    "ChildSpec",
+    "RestartSpec",
+    "ServiceGaveUp",
+    "ServiceSpec",
+    "ServiceStartError",
+    "SupervisionReport",
+    "Supervisor",
+    "SupervisorError",
+    "SupervisorSpec",
+    "SupervisorStartError",
+    "service_order",
+    "start_service",
+    "start_supervisor",
+]

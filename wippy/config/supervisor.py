@@ -1,0 +1,122 @@
+"""The ``process.supervisor`` kind: a restart tree of process entries, with OTP's semantics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from .common import ConfigModel, Lifecycle
+from .kinds import Entry, Ref, register_kind
+from .units import Duration, duration_validator
+
+__all__ = ["AUTO_SHUTDOWNS", "RESTART_TYPES", "STRATEGIES", "ChildEntry", "ProcessSupervisor"]
+
+STRATEGIES = ("one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one")
+RESTART_TYPES = ("permanent", "transient", "temporary")
+AUTO_SHUTDOWNS = ("never", "any_significant", "all_significant")
+
+BRUTAL_KILL = 0.0
+"""``shutdown: brutal_kill`` is stored as 0 s: terminate at once, no CANCEL."""
+
+ShutdownTime = Annotated[
+    float, BeforeValidator(duration_validator({"infinity": math.inf, "brutal_kill": BRUTAL_KILL}))
+]
+
+_CHILD_KINDS = ("process.wasm", "process.python", "process.supervisor")
+
+
+class ChildEntry(ConfigModel):
+    """One child of a supervisor: which ``process`` entry to run, with what, and how to restart.
+
+    ``shutdown`` defaults to 5 s for workers and ``infinity`` for supervisor children (OTP's
+    defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    process: Annotated[str, Ref(*_CHILD_KINDS)]
+    args: list[Any] = []
+    restart: Literal["permanent", "transient", "temporary"] = "permanent"
+    shutdown: ShutdownTime | None = None
+    significant: bool = False
+    host: Annotated[str, Ref("process.host", "terminal.host")] | None = None
+
+    @model_validator(mode="after")
+    def _significant_not_permanent(self) -> ChildEntry:
+        if self.significant and self.restart == "permanent":
+            raise ValueError(
+                f"child {self.id!r}: a significant child must be transient or temporary "
+                "(a permanent child is always restarted, so it can never end the supervisor)"
+            )
+        return self
+
+
+@register_kind("process.supervisor")
+class ProcessSupervisor(Entry):
+    """A supervisor process on ``host`` that starts ``children`` in order and restarts them.
+
+    ``intensity`` restarts are allowed within ``period``; one more stops the supervisor.
+    """
+
+    host: Annotated[str, Ref("process.host", "terminal.host")]
+    strategy: Literal["one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one"] = (
+        "one_for_one"
+    )
+    intensity: int = Field(default=1, ge=0)
+    period: Duration = 5.0
+    auto_shutdown: Literal["never", "any_significant", "all_significant"] = "never"
+    children: list[ChildEntry] = []
+    lifecycle: Lifecycle = Lifecycle()
+
+    @model_validator(mode="after")
+    def _check_children(self) -> ProcessSupervisor:
+        if self.period <= 0:
+            raise ValueError("period must be greater than zero")
+        seen: set[str] = set()
+        for child in self.children:
+            if child.id in seen:
+                raise ValueError(f"duplicate child id {child.id!r}")
+            seen.add(child.id)
+        if self.strategy == "simple_one_for_one":
+            if len(self.children) != 1:
+                raise ValueError(
+                    "a simple_one_for_one supervisor needs exactly one child (the template "
+                    f"for start_child), got {len(self.children)}"
+                )
+            if self.auto_shutdown != "never":
+                raise ValueError("auto_shutdown must be 'never' for simple_one_for_one (as in OTP)")
+        if self.auto_shutdown == "never":
+            for child in self.children:
+                if child.significant:
+                    raise ValueError(
+                        f"child {child.id!r} is significant but auto_shutdown is 'never' "
+                        "(set auto_shutdown to any_significant or all_significant)"
+                    )
+        return self
+
+    def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
+        """Reports a supervisor that contains itself, directly or through nested supervisors."""
+        path = _find_cycle(self.id, self.id, entries, [self.id])
+        if path is None:
+            return []
+        return [("children", "supervisor tree contains itself: " + " -> ".join(path))]
+
+
+def _find_cycle(
+    start: str, current: str, entries: Mapping[str, Entry], path: list[str]
+) -> list[str] | None:
+    entry = entries.get(current)
+    if not isinstance(entry, ProcessSupervisor):
+        return None
+    for child in entry.children:
+        target = str(child.process)
+        if target == start:
+            return [*path, target]
+        if target in path:
+            continue  # another supervisor's cycle; reported on that entry
+        found = _find_cycle(start, target, entries, [*path, target])
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,168 @@
+"""Starting supervisors and talking to them from Python."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
+
+from wippy.actors import EXIT, Event, Pid, Process
+from wippy.supervisors.errors import SupervisorError
+from wippy.supervisors.spec import ChildSpec, SupervisorSpec
+from wippy.supervisors.supervisor import (
+    CALL_TOPIC,
+    ChildCounts,
+    ChildInfo,
+    supervisor_main,
+    wait_started,
+)
+
+if TYPE_CHECKING:
+    from wippy.actors import Runtime
+
+_POLL = 0.05
+
+
+def start_supervisor(
+    runtime: Runtime, spec: SupervisorSpec | str, *, parent: Process | None = None
+) -> Supervisor:
+    """Starts a supervisor process for ``spec`` (or a ``process.supervisor`` entry id).
+
+    Returns once every child has started. With ``parent``, the supervisor is linked to and
+    monitored by that process (it then stops, children first, when the parent fails). Raises
+    :class:`~wippy.supervisors.SupervisorStartError` naming the child that failed to start (the
+    ones started before it are stopped again), a SpawnError when the supervisor itself cannot be
+    spawned, and KeyError/TypeError for an unknown or non-supervisor entry id.
+    """
+    if isinstance(spec, str):
+        registry = runtime.registry
+        if registry is None:
+            raise KeyError(f"no registry to find supervisor entry {spec!r} in")
+        spec = SupervisorSpec.from_registry(registry, spec)
+    started: Future[Pid] = Future()
+    name = spec.name or "supervisor"
+    if parent is None:
+        pid = runtime.spawn_function(supervisor_main, spec.host, runtime, spec, None, started)
+    else:
+        pid = parent.spawn_function(
+            supervisor_main,
+            spec.host,
+            runtime,
+            spec,
+            parent.pid,
+            started,
+            monitor=True,
+            link=True,
+        )
+    wait_started(runtime, pid, started, name)
+    return Supervisor(runtime, pid, name)
+
+
+class Supervisor:
+    """A client for one supervisor process: OTP's supervisor API on its pid.
+
+    Every method sends a request the supervisor answers between its other work; it raises
+    :class:`~wippy.supervisors.SupervisorError` (``reason`` ``noproc`` once the supervisor is
+    gone, ``timeout`` when ``timeout`` s pass first, or the supervisor's refusal). Thread-safe.
+    """
+
+    def __init__(self, runtime: Runtime, pid: Pid, name: str = "supervisor") -> None:
+        self.runtime = runtime
+        self.pid = pid
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<Supervisor {self.name} {self.pid}>"
+
+    @property
+    def alive(self) -> bool:
+        """True while the supervisor process runs."""
+        return self.runtime.is_alive(self.pid)
+
+    def which_children(self, timeout: float | None = None) -> list[ChildInfo]:
+        """Every child in start order: id, pid (None unless running), state, type, process."""
+        result: list[ChildInfo] = self._call("which_children", timeout=timeout)
+        return result
+
+    def count_children(self, timeout: float | None = None) -> ChildCounts:
+        """How many child specs, running children, supervisors and workers there are."""
+        result: ChildCounts = self._call("count_children", timeout=timeout)
+        return result
+
+    def start_child(self, spec_or_args: ChildSpec | Any = (), timeout: float | None = None) -> Pid:
+        """Adds and starts a child (a :class:`ChildSpec`); for ``simple_one_for_one``, starts
+        the template child with its args plus ``spec_or_args`` (a tuple or list of extra args).
+
+        Refusals: ``already_started``/``already_present`` (id in use), ``start_failed``.
+        """
+        if not isinstance(spec_or_args, ChildSpec):
+            if not isinstance(spec_or_args, (tuple, list)):
+                raise SupervisorError(
+                    "badarg", f"start_child needs a ChildSpec or args, got {spec_or_args!r}"
+                )
+            spec_or_args = tuple(spec_or_args)
+        pid: Pid = self._call("start_child", spec_or_args, timeout=timeout)
+        return pid
+
+    def terminate_child(self, child: str | Pid, timeout: float | None = None) -> None:
+        """Stops a child by id (by pid for ``simple_one_for_one``) with its shutdown setting.
+
+        Its spec stays (``restart_child`` starts it again) unless it is temporary or dynamic.
+        Refusals: ``not_found``.
+        """
+        self._call("terminate_child", child, timeout=timeout)
+
+    def restart_child(self, child_id: str, timeout: float | None = None) -> Pid:
+        """Starts a stopped child again. Refusals: ``running``, ``restarting``, ``not_found``."""
+        pid: Pid = self._call("restart_child", child_id, timeout=timeout)
+        return pid
+
+    def delete_child(self, child_id: str, timeout: float | None = None) -> None:
+        """Forgets a stopped child's spec. Refusals: ``running``, ``restarting``, ``not_found``."""
+        self._call("delete_child", child_id, timeout=timeout)
+
+    def stop(self, timeout: float | None = None) -> Event | None:
+        """Stops the supervisor: it stops its children in reverse order, then exits.
+
+        Waits up to ``timeout`` s (None: until it is done) and returns its EXIT event, or None
+        when it had already exited. The supervisor is terminated when ``timeout`` expires.
+        """
+        with self.runtime.process() as handle:
+            handle.monitor(self.pid)
+            first = handle.receive(0, match=_exit_of(self.pid))
+            if first is not None:
+                assert isinstance(first, Event)
+                return None if first.error is not None and first.error.kind == "noproc" else first
+            grace = math.inf if timeout is None else timeout
+            handle.cancel(self.pid, reason="shutdown", grace=grace)
+            event = handle.receive(None, match=_exit_of(self.pid))
+            assert isinstance(event, Event)
+            return event
+
+    def _call(self, name: str, *args: Any, timeout: float | None) -> Any:
+        future: Future[Any] = Future()
+        if not self.runtime.send(self.pid, CALL_TOPIC, name, args, future):
+            raise SupervisorError("noproc", f"{self.name} ({self.pid}) is not running")
+        waited = 0.0
+        while True:
+            try:
+                return future.result(timeout=_POLL)
+            except FutureTimeout:
+                waited += _POLL
+                if not self.runtime.is_alive(self.pid) and not future.done():
+                    raise SupervisorError(
+                        "noproc", f"{self.name} ({self.pid}) exited before answering {name}"
+                    ) from None
+                if timeout is not None and waited >= timeout:
+                    future.cancel()
+                    raise SupervisorError(
+                        "timeout", f"{self.name} did not answer {name} within {timeout}s"
+                    ) from None
+
+
+def _exit_of(pid: Pid) -> Any:
+    def match(item: object) -> bool:
+        return isinstance(item, Event) and item.type == EXIT and item.pid == pid
+
+    return match

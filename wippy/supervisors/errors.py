@@ -1,0 +1,34 @@
+"""Errors supervisors and services raise to their callers."""
+
+from __future__ import annotations
+
+from wippy.actors.events import ProcessError
+
+
+class SupervisorError(Exception):
+    """A supervisor refused a request (unknown child, child running, supervisor gone, ...).
+
+    ``reason`` is a short machine-readable word, as in OTP: ``not_found``, ``running``,
+    ``restarting``, ``already_present``, ``already_started``, ``simple_one_for_one``, ``noproc``,
+    ``start_failed``, ``timeout``.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class SupervisorStartError(SupervisorError):
+    """A supervisor could not start: ``child_id`` failed to start with ``error``.
+
+    The children started before it were stopped again (in reverse order).
+    """
+
+    def __init__(self, supervisor: str, child_id: str | None, error: ProcessError | str) -> None:
+        what = f"child {child_id!r}" if child_id is not None else "the supervisor"
+        super().__init__(
+            "start_failed", f"supervisor {supervisor} failed to start: {what}: {error}"
+        )
+        self.supervisor = supervisor
+        self.child_id = child_id
+        self.error = error

@@ -1,0 +1,185 @@
+"""What a supervisor supervises: child specs and supervisor specs, from Python or the registry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+from wippy.config.supervisor import AUTO_SHUTDOWNS, RESTART_TYPES, STRATEGIES, ProcessSupervisor
+
+if TYPE_CHECKING:
+    from wippy.config import Registry
+
+Strategy = Literal["one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one"]
+RestartType = Literal["permanent", "transient", "temporary"]
+AutoShutdown = Literal["never", "any_significant", "all_significant"]
+
+BRUTAL_KILL: float = 0.0
+"""``shutdown=BRUTAL_KILL`` terminates the child at once (no CANCEL)."""
+
+INFINITY: float = math.inf
+"""``shutdown=INFINITY`` sends CANCEL and waits for the child however long it takes."""
+
+DEFAULT_WORKER_SHUTDOWN = 5.0
+
+ChildProcess = Union[str, Callable[..., Any], "SupervisorSpec"]
+"""What a child runs: a process entry id, a Python function ``fn(proc, *args)``, or a nested
+supervisor."""
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """One child: ``process`` run with ``args`` on ``host`` (default: the supervisor's host).
+
+    ``restart``: ``permanent`` children are always restarted, ``transient`` ones only after an
+    error exit other than ``shutdown``, ``temporary`` ones never (and are forgotten when they exit).
+    ``shutdown`` is the grace in seconds between CANCEL and termination when the supervisor stops
+    the child (``BRUTAL_KILL``: terminate at once; ``INFINITY``: wait); ``None`` means 5 s for
+    workers and ``INFINITY`` for supervisors, as in OTP. A ``significant`` child that ends by itself
+    can shut its supervisor down (see :attr:`SupervisorSpec.auto_shutdown`).
+
+    Raises ValueError for an invalid combination.
+    """
+
+    id: str
+    process: ChildProcess
+    args: tuple[Any, ...] = ()
+    restart: RestartType = "permanent"
+    shutdown: float | None = None
+    significant: bool = False
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"child id must be a non-empty string, got {self.id!r}")
+        if self.restart not in RESTART_TYPES:
+            raise ValueError(
+                f"child {self.id!r}: restart must be one of {', '.join(RESTART_TYPES)}, "
+                f"got {self.restart!r}"
+            )
+        if self.shutdown is not None and not self.shutdown >= 0:
+            raise ValueError(f"child {self.id!r}: shutdown must be >= 0 s, got {self.shutdown}")
+        if self.significant and self.restart == "permanent":
+            raise ValueError(f"child {self.id!r}: a significant child cannot be permanent")
+        if not (isinstance(self.process, (str, SupervisorSpec)) or callable(self.process)):
+            raise ValueError(
+                f"child {self.id!r}: process must be an entry id, a function or a SupervisorSpec"
+            )
+        object.__setattr__(self, "args", tuple(self.args))
+
+    @property
+    def is_supervisor(self) -> bool:
+        """True when the child is itself a supervisor."""
+        return isinstance(self.process, SupervisorSpec)
+
+    @property
+    def shutdown_time(self) -> float:
+        """The effective shutdown grace in seconds (defaults applied)."""
+        if self.shutdown is not None:
+            return self.shutdown
+        return INFINITY if self.is_supervisor else DEFAULT_WORKER_SHUTDOWN
+
+    def describe(self) -> str:
+        """What the child runs, for reports: an entry id, a function name, or ``supervisor``."""
+        process = self.process
+        if isinstance(process, str):
+            return process
+        if isinstance(process, SupervisorSpec):
+            return process.name or "supervisor"
+        return getattr(process, "__qualname__", repr(process))
+
+
+@dataclass(frozen=True)
+class SupervisorSpec:
+    """A supervisor running on ``host``: its ``children`` (started in order), ``strategy`` and
+    restart intensity (more than ``intensity`` restarts within ``period`` s stops it).
+
+    ``auto_shutdown`` (``any_significant``/``all_significant``) stops the supervisor when
+    significant children end by themselves. ``name`` labels it in logs (the entry id when it
+    comes from the registry). Raises ValueError for settings OTP would reject.
+    """
+
+    host: str
+    children: tuple[ChildSpec, ...] = ()
+    strategy: Strategy = "one_for_one"
+    intensity: int = 1
+    period: float = 5.0
+    auto_shutdown: AutoShutdown = "never"
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "children", tuple(self.children))
+        if self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
+            )
+        if self.auto_shutdown not in AUTO_SHUTDOWNS:
+            raise ValueError(
+                f"auto_shutdown must be one of {', '.join(AUTO_SHUTDOWNS)}, "
+                f"got {self.auto_shutdown!r}"
+            )
+        if not isinstance(self.intensity, int) or self.intensity < 0:
+            raise ValueError(f"intensity must be an int >= 0, got {self.intensity!r}")
+        if not self.period > 0:
+            raise ValueError(f"period must be > 0 s, got {self.period!r}")
+        ids = [child.id for child in self.children]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate child ids: {', '.join(duplicates)}")
+        if self.strategy == "simple_one_for_one":
+            if len(self.children) != 1:
+                raise ValueError(
+                    "simple_one_for_one needs exactly one child spec (the template), "
+                    f"got {len(self.children)}"
+                )
+            if self.auto_shutdown != "never":
+                raise ValueError("auto_shutdown must be 'never' for simple_one_for_one")
+        if self.auto_shutdown == "never":
+            for child in self.children:
+                if child.significant:
+                    raise ValueError(
+                        f"child {child.id!r} is significant but auto_shutdown is 'never'"
+                    )
+
+    @property
+    def is_simple(self) -> bool:
+        """True for ``simple_one_for_one``."""
+        return self.strategy == "simple_one_for_one"
+
+    @classmethod
+    def from_registry(cls, registry: Registry, entry_id: str) -> SupervisorSpec:
+        """Builds the spec of a ``process.supervisor`` entry, nested supervisors included.
+
+        Raises KeyError for an unknown entry and TypeError for an entry of another kind.
+        """
+        entry = registry.get_as(entry_id, ProcessSupervisor)
+        children = []
+        for child in entry.children:
+            target = registry.get(str(child.process))
+            process: ChildProcess = (
+                cls.from_registry(registry, target.id)
+                if isinstance(target, ProcessSupervisor)
+                else target.id
+            )
+            children.append(
+                ChildSpec(
+                    id=child.id,
+                    process=process,
+                    args=tuple(child.args),
+                    restart=child.restart,
+                    shutdown=child.shutdown,
+                    significant=child.significant,
+                    host=str(child.host) if child.host is not None else None,
+                )
+            )
+        return cls(
+            host=str(entry.host),
+            children=tuple(children),
+            strategy=entry.strategy,
+            intensity=entry.intensity,
+            period=entry.period,
+            auto_shutdown=entry.auto_shutdown,
+            name=entry.id,
+        )
