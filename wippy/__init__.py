@@ -28,17 +28,22 @@ from .wasm import WasmError, WasmRuntime
 
 
 def load(
-    path: str | os.PathLike[str] = ".", *, wasm: WasmRuntime | None = None, start: bool = True
+    path: str | os.PathLike[str] = ".",
+    *,
+    wasm: WasmRuntime | None = None,
+    engine: str | None = None,
+    start: bool = True,
 ) -> AppRuntime:
     """Loads the app at ``path`` (a folder or YAML file) and starts it: its ``auto_start``
     hosts, then supervisors, then services (in ``requires`` order). ``start=False`` starts only
-    the hosts; call :meth:`AppRuntime.start_app` later.
+    the hosts; call :meth:`AppRuntime.start_app` later. ``engine`` (``"wasmtime"`` or
+    ``"wasmer"``) is the app's default engine when ``wasm`` is not given.
 
     Use the result as a context manager: leaving it stops services and supervisors in reverse
     order, then every process and host. Raises :class:`ConfigError` listing every problem of the
     registry, or the error of a supervisor or service that could not start.
     """
-    return AppRuntime(load_registry(path), wasm=wasm, start=start)
+    return AppRuntime(load_registry(path), wasm=wasm, engine=engine, start=start)
 
 
 __all__ = [

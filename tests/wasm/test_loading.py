@@ -1,4 +1,7 @@
-"""Loading entries: reading through fs.directory, hash checks, imports, exports, the cache."""
+"""Loading entries: reading through fs.directory, hash checks, imports, exports, the cache.
+
+Runs on both engines; each keeps its own compiled artifacts in the cache.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import pytest
 from tests.conftest import FIXTURES, AppWriter, digest
 from wippy.config import ConfigError, load_registry
 from wippy.wasm import HashMismatchError, LinkError, LoadError, WasmRuntime
+
+BOTH_ENGINES = True
 
 
 def entry(name: str, path: str, method: str, **fields: Any) -> dict[str, Any]:
@@ -120,13 +125,15 @@ def test_file_swapped_for_an_escaping_symlink_after_load_is_refused(
         wasm_runtime.program(registry, "test:l")
 
 
-def test_second_start_loads_from_the_cache(write_app: AppWriter, tmp_path: Path) -> None:
+def test_second_start_loads_from_the_cache(
+    write_app: AppWriter, tmp_path: Path, engine: str
+) -> None:
     app = write_app(entry("a", "traps.wasm", "add"))
     cache = tmp_path / "cache"
-    with WasmRuntime(cache_dir=cache) as first:
+    with WasmRuntime(cache_dir=cache, engine=engine) as first:
         load(first, app, "a")
         assert (first.engine().cache.hits, first.engine().cache.misses) == (0, 1)
-    with WasmRuntime(cache_dir=cache) as second:
+    with WasmRuntime(cache_dir=cache, engine=engine) as second:
         prog = load(second, app, "a")
         assert (second.engine().cache.hits, second.engine().cache.misses) == (1, 0)
         instance = prog.instantiate()
@@ -136,11 +143,11 @@ def test_second_start_loads_from_the_cache(write_app: AppWriter, tmp_path: Path)
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_corrupt_cache_entry_is_recompiled(
-    write_app: AppWriter, tmp_path: Path, damage: str
+    write_app: AppWriter, tmp_path: Path, damage: str, engine: str
 ) -> None:
     app = write_app(entry("a", "traps.wasm", "add"))
     cache = tmp_path / "cache"
-    with WasmRuntime(cache_dir=cache) as first:
+    with WasmRuntime(cache_dir=cache, engine=engine) as first:
         load(first, app, "a")
     [cached] = list(cache.rglob("*.bin"))
     blob = bytearray(cached.read_bytes())
@@ -151,7 +158,7 @@ def test_corrupt_cache_entry_is_recompiled(
     else:
         blob = bytearray(b"garbage")
     cached.write_bytes(bytes(blob))
-    with WasmRuntime(cache_dir=cache) as second:
+    with WasmRuntime(cache_dir=cache, engine=engine) as second:
         prog = load(second, app, "a")
         assert second.engine().cache.hits == 0
         instance = prog.instantiate()
@@ -167,8 +174,8 @@ def test_programs_are_shared_between_spawns(
     assert wasm_runtime.program(registry, "test:a") is wasm_runtime.program(registry, "test:a")
 
 
-def test_cache_can_be_disabled(write_app: AppWriter) -> None:
+def test_cache_can_be_disabled(write_app: AppWriter, engine: str) -> None:
     app = write_app(entry("a", "traps.wasm", "add"))
-    with WasmRuntime(cache_dir=None) as runtime:
+    with WasmRuntime(cache_dir=None, engine=engine) as runtime:
         load(runtime, app, "a")
         assert runtime.engine().cache.directory is None

@@ -1,4 +1,8 @@
-"""WASI preview 1 through entries: args, env, mounts (read-only enforced), stdio capture."""
+"""WASI preview 1 through entries: args, env, mounts (read-only enforced), stdio capture.
+
+Runs on both engines; read-only mounts are wasmtime's alone (wasmer refuses them at load, see
+``test_wasmer.py``), so tests that only read a mount mount it writable on wasmer.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, digest
 from wippy.config import ConfigError, load_registry
 from wippy.wasm import ExitError, WasmRuntime
 
+BOTH_ENGINES = True
 ALL = ["wasi:cli", "wasi:filesystem", "wasi:clocks", "wasi:io"]
 
 
@@ -84,8 +89,8 @@ def _mounted(write_app: AppWriter, tmp_path: Path, read_only: bool, *args: str) 
 
 
 def test_mount_is_readable(wasm_runtime: WasmRuntime, write_app: AppWriter,
-                           tmp_path: Path) -> None:
-    app = _mounted(write_app, tmp_path, True, "cat", "/data/hello.txt")
+                           tmp_path: Path, engine: str) -> None:
+    app = _mounted(write_app, tmp_path, engine != "wasmer", "cat", "/data/hello.txt")
     assert run(wasm_runtime, app, "m") == (0, "hello from the host\n", "")
 
 
@@ -96,6 +101,7 @@ def test_writable_mount_takes_writes(wasm_runtime: WasmRuntime, write_app: AppWr
     assert (tmp_path / "data" / "out.txt").read_text() == "written"
 
 
+@pytest.mark.engines("wasmtime")
 def test_read_only_mount_refuses_writes(wasm_runtime: WasmRuntime, write_app: AppWriter,
                                         tmp_path: Path) -> None:
     app = _mounted(write_app, tmp_path, True, "write", "/data/out.txt", "written")
@@ -105,6 +111,7 @@ def test_read_only_mount_refuses_writes(wasm_runtime: WasmRuntime, write_app: Ap
     assert not (tmp_path / "data" / "out.txt").exists()
 
 
+@pytest.mark.engines("wasmtime")
 def test_read_only_mount_refuses_overwriting(wasm_runtime: WasmRuntime, write_app: AppWriter,
                                             tmp_path: Path) -> None:
     app = _mounted(write_app, tmp_path, True, "write", "/data/hello.txt", "clobbered")
@@ -136,7 +143,7 @@ def test_exit_status_of_a_command(wasm_runtime: WasmRuntime, write_app: AppWrite
 
 
 def test_rust_guest_with_args_env_and_mount(
-    wasm_runtime: WasmRuntime, write_app: AppWriter, tmp_path: Path
+    wasm_runtime: WasmRuntime, write_app: AppWriter, tmp_path: Path, engine: str
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
@@ -150,10 +157,118 @@ def test_rust_guest_with_args_env_and_mount(
          "imports": ["wasi1"],
          "wasi": {"args": ["--exit-with-count", "x", "y"],
                   "env": [{"id": "test:greeting", "name": "GREETING"}],
-                  "mounts": [{"fs": "test:data", "guest": "/data", "read_only": True}]}},
+                  "mounts": [{"fs": "test:data", "guest": "/data",
+                              "read_only": engine != "wasmer"}]}},
     )
     status, out, _ = run(wasm_runtime, app, "r")
     assert status == 3
     assert "rust says: --exit-with-count x y" in out
     assert "hi" in out
     assert out.index("a.txt") < out.index("b.txt")
+
+
+STDIO_WAT = """(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  ;; Reads up to 256 bytes of stdin (iovec at 0, buffer at 64, count at 16), writes them to
+  ;; stdout and returns how many were read.
+  (func (export "echo") (result i32)
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 256))
+    (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)))
+    (i32.store (i32.const 4) (i32.load (i32.const 16)))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
+    (i32.load (i32.const 16)))
+  ;; Moves stdout to descriptor 5 (fd_renumber), then writes "five" to 5 and "one" to 1;
+  ;; returns the errno of fd_renumber.
+  (data (i32.const 512) "fiveone")
+  (func (export "move_stdout") (result i32)
+    (local $errno i32)
+    (local.set $errno (call $renumber (i32.const 1) (i32.const 5)))
+    (i32.store (i32.const 0) (i32.const 512))
+    (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $write (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 20)))
+    (i32.store (i32.const 0) (i32.const 516))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 20)))
+    (local.get $errno)))
+"""
+
+
+def _stdio_program(runtime: WasmRuntime, write_app: AppWriter, tmp_path: Path,
+                   method: str) -> Any:
+    import wasmtime
+
+    built = tmp_path / "built"
+    built.mkdir(exist_ok=True)
+    (built / "stdio.wasm").write_bytes(wasmtime.wat2wasm(STDIO_WAT))
+    app = write_app(
+        {"name": "built", "kind": "fs.directory", "directory": str(built)},
+        {"name": method, "kind": "process.wasm", "fs": "test:built", "path": "stdio.wasm",
+         "hash": digest(built / "stdio.wasm"), "method": method, "imports": ["wasi1"]},
+    )
+    return runtime.program(load_registry(app), f"test:{method}")
+
+
+def test_stdin_is_what_the_caller_gives(
+    wasm_runtime: WasmRuntime, write_app: AppWriter, tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    prog = _stdio_program(wasm_runtime, write_app, tmp_path, "echo")
+    out = bytearray()
+    instance = prog.instantiate(stdout=out.extend, stdin=b"given to the guest")
+    try:
+        assert instance.call(()) == len(b"given to the guest")
+    finally:
+        instance.close()
+    assert out == b"given to the guest"
+    instance = prog.instantiate(stdout=out.extend)  # no stdin: empty, never wippy's own
+    try:
+        assert instance.call(()) == 0
+    finally:
+        instance.close()
+    assert "given to the guest" not in capfd.readouterr().out
+
+
+def test_stdout_moved_to_another_descriptor_stays_with_the_caller(
+    wasm_runtime: WasmRuntime, write_app: AppWriter, tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    prog = _stdio_program(wasm_runtime, write_app, tmp_path, "move_stdout")
+    out = bytearray()
+    instance = prog.instantiate(stdout=out.extend)
+    try:
+        errno = instance.call(())
+    finally:
+        instance.close()
+    # Moved (errno 0): only the write to 5 is stdout; refused (5 is not open): only the one to 1.
+    assert out == (b"five" if errno == 0 else b"one")
+    captured = capfd.readouterr()
+    assert "five" not in captured.out + captured.err
+    assert "one" not in captured.out + captured.err
+
+
+def test_reactor_is_initialized_then_called_repeatedly(
+    wasm_runtime: WasmRuntime, write_app: AppWriter
+) -> None:
+    app = write_app(*[
+        {"name": method, "kind": "process.wasm", "path": "wasi_c_reactor.wasm",
+         "method": method, "imports": ALL}
+        for method in ("hello", "sleep_ms")
+    ])
+    registry = load_registry(app)
+    out = bytearray()
+    instance = wasm_runtime.program(registry, "test:hello").instantiate(stdout=out.extend)
+    try:
+        assert instance.call(()) == 0
+        assert instance.call(()) == 0
+    finally:
+        instance.close()
+    assert out == b"hello from C\nhello from C\n"
+    sleeper = wasm_runtime.program(registry, "test:sleep_ms").instantiate()
+    try:
+        assert sleeper.call((20,)) == 20
+    finally:
+        sleeper.close()

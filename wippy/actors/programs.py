@@ -23,9 +23,12 @@ class Programs:
     loaded through ``wasm`` (created on first use and then owned, i.e. closed by :meth:`close`).
     """
 
-    def __init__(self, registry: Registry | None, wasm: WasmRuntime | None) -> None:
+    def __init__(
+        self, registry: Registry | None, wasm: WasmRuntime | None, engine: str | None = None
+    ) -> None:
         self._registry = registry
         self._wasm = wasm
+        self._engine = engine
         self._owns_wasm = False
         self._added: dict[str, Program] = {}
         self._lock = threading.Lock()
@@ -35,7 +38,7 @@ class Programs:
         with self._lock:
             self._added[entry_id] = program
 
-    def get(self, entry_id: str) -> Program:
+    def get(self, entry_id: str, host_id: str | None = None) -> Program:
         """The program of ``entry_id``, loading it on first use.
 
         Raises :class:`UnknownEntryError` (no such entry, or not a process entry) or
@@ -50,7 +53,7 @@ class Programs:
             where = "in the registry" if registry is not None else "added (no registry)"
             raise UnknownEntryError(f"no program entry {entry_id!r} {where}")
         try:
-            return self._wasm_runtime().program(registry, entry_id)
+            return self._wasm_runtime().program(registry, entry_id, host_id)
         except TypeError as exc:
             raise UnknownEntryError(f"entry {entry_id!r} cannot be spawned: {exc}") from exc
         except (WasmError, ValueError, OSError) as exc:
@@ -89,7 +92,9 @@ class Programs:
             if self._wasm is None:
                 from wippy.wasm import WasmRuntime
 
-                self._wasm = WasmRuntime()
+                self._wasm = (
+                    WasmRuntime() if self._engine is None else WasmRuntime(engine=self._engine)
+                )
                 self._owns_wasm = True
             return self._wasm
 

@@ -72,6 +72,7 @@ class Runtime:
     ``lifecycle.auto_start``) and its ``process.wasm`` entries can be spawned, loaded through
     ``wasm`` (a :class:`~wippy.wasm.WasmRuntime`; one is created and owned when not given).
     Hosts and programs can also be added directly with :meth:`add_host`/:meth:`add_program`.
+    ``engine`` is the default engine of the WebAssembly runtime created when ``wasm`` is None.
     Guest output goes to ``output`` (default: this process's stdout/stderr).
     """
 
@@ -82,9 +83,10 @@ class Runtime:
         wasm: WasmRuntime | None = None,
         output: OutputRouter | None = None,
         default_stop_timeout: float = 5.0,
+        engine: str | None = None,
     ) -> None:
         self._registry = registry
-        self._programs = Programs(registry, wasm)
+        self._programs = Programs(registry, wasm, engine)
         self._output: OutputRouter = output or write_through
         self._default_stop_timeout = default_stop_timeout
         self._table = ProcessTable()
@@ -285,7 +287,7 @@ class Runtime:
             return self._spawn_function(
                 function, host_id, args, parent=parent, monitor=monitor, link=link
             )
-        program = self._programs.get(entry_id)
+        program = self._programs.get(entry_id, host_id)
         try:
             converted = program.convert_args(args)
         except ArgumentError as exc:

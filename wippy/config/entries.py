@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -17,7 +17,18 @@ from .kinds import Entry, register_kind
 from .paths import resolve_inside
 from .units import Duration
 
-__all__ = ["EnvVariable", "FsDirectory", "HostOptions", "ProcessHost", "TerminalHost", "parse_mode"]
+__all__ = [
+    "EngineName",
+    "EnvVariable",
+    "FsDirectory",
+    "HostOptions",
+    "ProcessHost",
+    "TerminalHost",
+    "parse_mode",
+]
+
+EngineName = Literal["wasmtime", "wasmer"]
+"""A WebAssembly engine an entry or a host may select."""
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +140,12 @@ class HostOptions(ConfigModel):
 
 @register_kind("process.host")
 class ProcessHost(Entry):
-    """A host that runs process entries on a pool of workers."""
+    """A host that runs process entries on a pool of workers; ``engine`` is the WebAssembly
+    engine of the ``process.wasm`` entries spawned on it that name none themselves."""
 
     host: HostOptions = HostOptions()
     lifecycle: Lifecycle = Lifecycle()
+    engine: EngineName | None = None
 
 
 @register_kind("terminal.host")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator
 
 from .common import ConfigModel
-from .entries import FsDirectory
+from .entries import EngineName, FsDirectory
 from .hashes import HashStr, parse_hash
 from .kinds import Entry, Ref, register_kind
 from .paths import PathEscapeError
@@ -128,7 +128,8 @@ class ProcessWasm(Entry):
     path: Annotated[str, AfterValidator(_check_not_blank)]
     hash: HashStr
     method: Annotated[str, AfterValidator(_check_not_blank)]
-    engine: Literal["wasmtime", "wasmer"] | None = None
+    engine: EngineName | None = None
+    """The engine to run on; None: the host's ``engine``, else the runtime's default."""
     imports: list[Annotated[str, AfterValidator(_check_profile)]] = []
     wasi: WasiOptions = WasiOptions()
     limits: Limits = Limits()

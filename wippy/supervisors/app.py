@@ -50,9 +50,10 @@ class AppRuntime(Runtime):
         *,
         wasm: WasmRuntime | None = None,
         output: OutputRouter | None = None,
+        engine: str | None = None,
         start: bool = True,
     ) -> None:
-        super().__init__(registry, wasm=wasm, output=output)
+        super().__init__(registry, wasm=wasm, output=output, engine=engine)
         self._app_registry = registry
         self._items: list[tuple[str, AppKind, Pid]] = []
         self._app_lock = threading.Lock()

@@ -1,5 +1,8 @@
 """WebAssembly engines: load, verify, limit and run ``process.wasm`` entries.
 
+Two engines sit behind one interface: wasmtime (the default) and, optionally, wasmer (CPython
+3.10 only; no limits, read-only mounts or components: refused at load).
+
 Public surface: :class:`WasmRuntime` (turns registry entries into programs), the engine-neutral
 :class:`Program`/:class:`Instance` interface, the specs engines consume, and the error types.
 """
@@ -25,11 +28,12 @@ from .errors import (
     WasmError,
 )
 from .profiles import KNOWN_PROFILES
-from .runtime import DEFAULT_CACHE, WasmRuntime, read_verified
+from .runtime import DEFAULT_CACHE, ENGINES, WasmRuntime, read_verified
 from .spec import HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
 
 __all__ = [
     "DEFAULT_CACHE",
+    "ENGINES",
     "KNOWN_PROFILES",
     "ArgumentError",
     "CompileCache",

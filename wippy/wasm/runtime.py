@@ -13,69 +13,123 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from ..config import FsDirectory, ProcessWasm, Registry, parse_hash
+from ..config import FsDirectory, ProcessHost, ProcessWasm, Registry, parse_hash
 from .api import Program
-from .cache import default_cache_dir
+from .cache import CompileCache, default_cache_dir
 from .errors import HashMismatchError, LoadError
 from .profiles import unknown_profiles
 from .spec import HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
-from .wasmtime_engine import WasmtimeEngine
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE = object()
 """Use :func:`~wippy.wasm.cache.default_cache_dir` (the user cache directory)."""
 
+ENGINES = ("wasmtime", "wasmer")
+"""Engine names an entry, a host or a runtime may select."""
+
+
+class Engine(Protocol):
+    """What the runtime needs of an engine (:class:`~wippy.wasm.wasmtime_engine.WasmtimeEngine`,
+    :class:`~wippy.wasm.wasmer_engine.WasmerEngine`)."""
+
+    name: str
+    version: str
+    cache: CompileCache
+
+    def program(self, spec: ProgramSpec) -> Program:
+        """Compiles and links ``spec``; raises :class:`LoadError` naming the entry."""
+
+    def close(self) -> None:
+        """Stops the engine's background work."""
+
 
 class WasmRuntime:
-    """Owns the engines, the compile cache and the programs of one app."""
+    """Owns the engines, the compile cache and the programs of one app.
+
+    ``engine`` is the app's default engine: an entry runs on its own ``engine`` if it names one,
+    else on the ``engine`` of the ``process.host`` it is spawned on, else on this one.
+    """
 
     def __init__(
         self,
         cache_dir: Path | object | None = DEFAULT_CACHE,
         host_modules: Sequence[HostModule] = (),
+        *,
+        engine: str = "wasmtime",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r} (known engines: {', '.join(ENGINES)})")
         directory = default_cache_dir() if cache_dir is DEFAULT_CACHE else cache_dir
         if directory is not None and not isinstance(directory, Path):
             directory = Path(str(directory))
         self.cache_dir: Path | None = directory
         self.host_modules = tuple(host_modules)
-        self._engines: dict[str, Any] = {}
-        self._programs: dict[tuple[str, str], Program] = {}
+        self.default_engine = engine
+        self._engines: dict[str, Engine] = {}
+        self._programs: dict[tuple[str, str, str], Program] = {}
         self._lock = threading.Lock()
         self._closed = False
 
-    def engine(self, name: str = "wasmtime") -> WasmtimeEngine:
-        """The engine called ``name``, created on first use.
+    def engine(self, name: str | None = None) -> Engine:
+        """The engine called ``name`` (default: the runtime's default), created on first use.
 
-        Raises :class:`LoadError` for an unknown or unavailable engine.
+        Raises :class:`LoadError` for an unknown or unavailable engine (wasmer needs its packages,
+        which work on CPython 3.10 only).
         """
+        name = name or self.default_engine
         with self._lock:
             if self._closed:
                 raise LoadError("the wasm runtime is closed")
             engine = self._engines.get(name)
             if engine is None:
-                if name != "wasmtime":
-                    raise LoadError(f"unknown engine {name!r} (available: wasmtime)")
-                engine = WasmtimeEngine(self.cache_dir)
+                engine = self._create_engine(name)
                 self._engines[name] = engine
-            return engine  # type: ignore[no-any-return]
+            return engine
 
-    def program(self, registry: Registry, entry_id: str) -> Program:
+    def _create_engine(self, name: str) -> Engine:
+        if name == "wasmtime":
+            from .wasmtime_engine import WasmtimeEngine
+
+            return WasmtimeEngine(self.cache_dir)
+        if name == "wasmer":
+            from .wasmer_engine import WasmerEngine
+
+            return WasmerEngine(self.cache_dir)
+        raise LoadError(f"unknown engine {name!r} (known engines: {', '.join(ENGINES)})")
+
+    def engine_for(self, registry: Registry, entry: ProcessWasm, host: str | None = None) -> str:
+        """The engine ``entry`` runs on when spawned on ``host``: the entry's ``engine``, else
+        the host's, else the runtime's default. Never raises for a valid registry."""
+        if entry.engine:
+            return entry.engine
+        if host is not None and host in registry:
+            host_entry = registry.get(host)
+            if isinstance(host_entry, ProcessHost) and host_entry.engine:
+                return host_entry.engine
+        return self.default_engine
+
+    def program(self, registry: Registry, entry_id: str, host: str | None = None) -> Program:
         """The program of the ``process.wasm`` entry ``entry_id``, loading it on first use.
 
-        Raises :class:`LoadError` (hash mismatch, unreadable or invalid binary, missing import or
-        export) or :class:`~wippy.config.ConfigError` (missing required env).
+        ``host`` is the id of the ``process.host`` it will run on (its ``engine`` applies when the
+        entry names none). Raises :class:`LoadError` (hash mismatch, unreadable or invalid binary,
+        missing import or export, an engine that is unavailable or cannot do what the entry asks)
+        or :class:`~wippy.config.ConfigError` (missing required env).
         """
         entry = registry.get_as(entry_id, ProcessWasm)
-        key = (entry_id, entry.hash)
+        engine_name = self.engine_for(registry, entry, host)
+        key = (entry_id, entry.hash, engine_name)
         program = self._programs.get(key)
         if program is not None:
             return program
         spec = self.spec(registry, entry)
-        engine = self.engine(entry.engine or "wasmtime")
+        try:
+            engine = self.engine(engine_name)
+        except LoadError as exc:
+            raise type(exc)(f"{entry_id}: engine {engine_name}: {exc}") from None
         program = engine.program(spec)
         with self._lock:
             return self._programs.setdefault(key, program)
