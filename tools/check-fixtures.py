@@ -435,6 +435,68 @@ def check_types() -> None:
         f("swap")(store, ("y" * 1000, 1))
 
 
+def check_wit_types() -> None:
+    store, comp, inst = load_component(FIX / "wit_types.wasm")
+    check(list(comp.type.imports(ENGINE)) == [], "wit_types.wasm has imports")
+    values, math = "wippy:wit-types/values", "wippy:wit-types/math"
+    check(list(comp.type.exports(ENGINE)) == [values, math], "exports")
+
+    def f(name: str, iface: str = values) -> component.Func:
+        return component_func(store, inst, name, iface)
+
+    V = component.Variant
+    edges = [(-128, 0, -32768, 0, -(2**31), 0, -(2**63), 0),
+             (127, 255, 32767, 65535, 2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1)]
+    for ints in edges:
+        check(f("ints")(store, *ints) == ints, f"ints {ints}")
+    check(f("floats")(store, 1.5, -2.25) == (1.5, -2.25), "floats")
+    check(f("next-char")(store, "\ud7ff") == "\ue000", "next-char skips surrogates")
+    check(f("next-char")(store, "\U0010ffff") == "\x00", "next-char wraps")
+    check(f("flip")(store, (True, 7)) == (7, True), "flip")
+    check(f("reverse-bytes")(store, b"abc") == b"cba", "reverse-bytes")
+    item = component.Record()
+    item.name, item.qty, item.tags = "tea", 3, ["a", "b"]
+    setattr(item, "gift-note", "hi")
+    order = component.Record()
+    order.id, order.items, order.priority = 2**64 - 1, [item, item], 9
+    got = f("echo-order")(store, order)
+    check((got.id, got.priority, len(got.items)) == (2**64 - 1, 9, 2), "echo-order")
+    check(got.items[1].__dict__ == item.__dict__, "echo-order item")
+    check(f("total-qty")(store, order) == 6, "total-qty")
+    for opt in (V("none"), V("some", None), V("some", 5)):
+        check(f("nested-option")(store, opt) == opt, f"nested-option {opt}")
+    check(f("validate")(store, "ab-1") == V("ok", "ab-1"), "validate ok")
+    check(f("validate")(store, "") == V("err", "empty name"), "validate empty")
+    check(f("validate")(store, "A") == V("err", "invalid character"), "validate bad")
+    check(f("check-sign")(store, -1) == V("err"), "check-sign")
+    check(f("unwrap-or")(store, 5, 9) == 5 and f("unwrap-or")(store, "e", 9) == 9, "unwrap-or")
+    check(f("next-color")(store, "blue") == "red", "next-color")
+    check(f("toggle-write")(store, {"read"}) == {"read", "write"}, "toggle-write")
+    check(f("scale")(store, 2.0, 3.0) == 6.0 and f("scale")(store, None, 3.0) is None, "scale")
+    for token in (V("num", -5), V("big", -(2**63)), V("word", "hi"), V("eof")):
+        check(f("echo-token")(store, token) == token, f"echo-token {token}")
+    check(f("add", math)(store, 200, 100) == 44, "add wraps")
+    check(f("checked-add", math)(store, 200, 100) == "overflow", "checked-add overflow")
+    check(f("checked-add", math)(store, 2, 3) == 5, "checked-add")
+    for _ in range(2000):  # post-return resets the bump allocator
+        f("validate")(store, "y" * 1000)
+
+
+def check_wasi_caps() -> None:
+    for name in ("wasi_caps.wasm", "wasi_caps_host.wasm"):
+        comp = component.Component(ENGINE, (FIX / name).read_bytes())
+        imports = sorted(comp.type.imports(ENGINE))
+        wanted = ["wasi:clocks/wall-clock@0.2.0", "wasi:random/random@0.2.0"]
+        if name == "wasi_caps_host.wasm":
+            wanted.append("wippy:caps/host")
+        check(imports == wanted, f"{name} imports {imports}")
+    store, comp, inst = load_component(FIX / "wasi_caps.wasm", wasmtime.WasiConfig())
+    draws = {component_func(store, inst, "random-u64")(store) for _ in range(4)}
+    check(len(draws) > 1, f"random-u64 draws {draws}")
+    seconds = component_func(store, inst, "wall-seconds")(store)
+    check(abs(seconds - time.time()) < 60, f"wall-seconds {seconds}")
+
+
 def check_wasi_component() -> None:
     with scratch() as tmp:
         (tmp / "f.txt").write_text("file body\n")
@@ -496,6 +558,132 @@ def check_wasi_c_component() -> None:
     check(run("exit", "5")[0] == 1, "exit 5")
 
 
+# ------------------------------------------------------------------ preview 2: http, sockets
+
+
+@contextmanager
+def loopback_servers() -> Iterator[tuple[int, int]]:
+    """(http port, tcp echo port) of servers on 127.0.0.1, stopped afterwards."""
+    import http.server
+    import socketserver
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"x" * 1234
+            self.send_response(200 if self.path == "/page" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.sendall(b"echo:" + self.request.recv(4096))
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    echo = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (web, echo)]
+    for t in threads:
+        t.start()
+    try:
+        yield web.server_address[1], echo.server_address[1]
+    finally:
+        for srv in (web, echo):
+            srv.shutdown()
+            srv.server_close()
+
+
+def p2_instance(path: Path, wasi: wasmtime.WasiConfig
+                ) -> tuple[wasmtime.Store, component.Component, component.Instance]:
+    comp = component.Component(ENGINE, path.read_bytes())
+    store = wasmtime.Store(ENGINE)
+    store.set_wasi(wasi)
+    store.set_wasi_http()
+    linker = component.Linker(ENGINE)
+    linker.add_wasip2()
+    linker.add_wasi_http()
+    return store, comp, linker.instantiate(store, comp)
+
+
+def check_wasi_p2() -> None:
+    import socket
+
+    with scratch() as tmp, loopback_servers() as (web, echo):
+        (tmp / "in").write_bytes(b"from stdin\n")
+        wasi = wasmtime.WasiConfig()
+        wasi.argv = ["p2", "a b", "c"]
+        wasi.stdin_file = str(tmp / "in")
+        wasi.preopen_dir(str(tmp), "/ro", False)
+        wasmtime._ffi.wasi_config_inherit_network(wasi.ptr())
+        store, comp, inst = p2_instance(FIX / "wasi_p2.wasm", wasi)
+        exports = list(comp.type.exports(ENGINE))
+        check(exports == ["http-get", "tcp-echo", "read-stdin", "random-bytes", "args",
+                          "exit-with", "sleep-ms", "write-file", "read-count"],
+              f"exports {exports}")
+        imports = list(comp.type.imports(ENGINE))
+        for name in ("wasi:http/outgoing-handler@0.2.12", "wasi:sockets/tcp@0.2.12"):
+            check(name in imports, f"imports lack {name}: {imports}")
+
+        def call(name: str, *args: Any) -> Any:
+            func = component_func(store, inst, name)
+            result = func(store, *args)
+            func.post_return(store)
+            return result
+
+        r = call("http-get", f"http://127.0.0.1:{web}/page")
+        check((r.status, getattr(r, "body-length")) == (200, 1234), f"http-get {vars(r)}")
+        r = call("http-get", f"http://127.0.0.1:{web}/other")
+        check(r.status == 404, f"http-get 404 {vars(r)}")
+        with socket.socket() as closed:  # a port nobody listens on
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        r = call("http-get", f"http://127.0.0.1:{port}/")
+        check(r == "request failed: connection-refused", f"http-get refused {r!r}")
+        # wasmtime 50's C API leaves TCP disabled in the WASI context (no allow_tcp switch).
+        r = call("tcp-echo", echo, "hi")
+        check((r.tag, r.payload) == ("err", "create-tcp-socket: access-denied"),
+              f"tcp-echo {r}")
+        check(call("read-stdin") == "from stdin\n", "read-stdin")
+        a, b = call("random-bytes", 64), call("random-bytes", 64)
+        check(len(a) == 64 and a != b, "random-bytes")
+        check(call("args") == ["p2", "a b", "c"], "args")
+        t0 = time.monotonic()
+        check(call("sleep-ms", 50) == 50 and time.monotonic() - t0 >= 0.045, "sleep-ms")
+        # result<_, string> and result<u32, string> lift to the bare payload (distinct types)
+        r = call("write-file", "/ro/new", "text")
+        check(r == "Operation not permitted", f"write-file ro {r!r}")
+        check(not (tmp / "new").exists(), "write-file ro created the file")
+        r = call("read-count", "/ro/in")
+        check(r == 11, f"read-count {r!r}")
+        try:
+            call("exit-with", 3)
+            raise CheckFailed("exit-with returned")
+        except wasmtime.ExitTrap as exc:
+            check(exc.code == 1, f"exit-with 3: code {exc.code}")
+
+
+def check_fetch() -> None:
+    with loopback_servers() as (web, _echo), scratch() as tmp:
+        wasi = wasmtime.WasiConfig()
+        wasi.stderr_file = str(tmp / "err")
+        store, comp, inst = p2_instance(EXAMPLE.parent.parent / "http/wasm/fetch.wasm", wasi)
+        check(list(comp.type.exports(ENGINE)) == ["fetch"], "exports")
+        func = component_func(store, inst, "fetch")
+        r = func(store, f"http://127.0.0.1:{web}/page", 0)
+        func.post_return(store)
+        check((r.status, getattr(r, "body-length")) == (200, 1234), f"fetch {vars(r)}")
+        web_port = web
+    t0 = time.monotonic()
+    try:  # the server is gone now: stderr, the delay, exit status 1
+        func(store, f"http://127.0.0.1:{web_port}/page", 100)
+        raise CheckFailed("fetch of a stopped server returned")
+    except wasmtime.ExitTrap as exc:
+        check(exc.code == 1 and time.monotonic() - t0 >= 0.09, f"fetch down: {exc.code}")
+
+
 CHECKS: list[tuple[str, Callable[[], None]]] = [
     ("examples/compute/wasm/worker.wasm", check_worker),
     ("examples/compute/wasm/greet.wasm", check_greet),
@@ -508,8 +696,12 @@ CHECKS: list[tuple[str, Callable[[], None]]] = [
     ("tests/fixtures/wasm/wasi_c_reactor.wasm", check_wasi_c_reactor),
     ("tests/fixtures/wasm/wasi_rust.wasm", check_wasi_rust),
     ("tests/fixtures/wasm/types.wasm", check_types),
+    ("tests/fixtures/wasm/wit_types.wasm", check_wit_types),
+    ("tests/fixtures/wasm/wasi_caps{,_host}.wasm", check_wasi_caps),
     ("tests/fixtures/wasm/wasi_component.wasm", check_wasi_component),
     ("tests/fixtures/wasm/wasi_c_component.wasm", check_wasi_c_component),
+    ("tests/fixtures/wasm/wasi_p2.wasm", check_wasi_p2),
+    ("examples/http/wasm/fetch.wasm", check_fetch),
 ]
 
 

@@ -48,7 +48,9 @@ def test_component_argument_errors_name_parameter_and_type(
     wasm_runtime: WasmRuntime, write_app: AppWriter
 ) -> None:
     prog = wasm_runtime.program(load_registry(write_app(*greet_entry())), "test:greet")
-    with pytest.raises(ArgumentError, match="name = 42 does not fit string"):
+    with pytest.raises(
+        ArgumentError, match="argument 'name' of greet: 42 does not fit string: not a str"
+    ):
         prog.convert_args([42])
     with pytest.raises(ArgumentError, match="greet takes 1 argument but got 2"):
         prog.convert_args(["a", "b"])
@@ -94,9 +96,10 @@ def test_wit_types_convert_both_ways(
 @pytest.mark.parametrize(
     ("method", "args", "message"),
     [
-        ("add", (2**31, 0), "a = 2147483648 does not fit s32: out of range"),
+        ("add", (2**31, 0), "argument 'a' of wippy:types/api#add: 2147483648 does not fit s32: "
+         "out of range"),
         ("echo-list", ([1, -1],), "xs[1] = -1 does not fit u32"),
-        ("move-point", ({"x": 1.0},), "missing fields ['y']"),
+        ("move-point", ({"x": 1.0},), "missing field 'y'"),
         ("color-name", ("purple",), "does not fit enum{red, green, blue}: unknown case"),
     ],
 )

@@ -174,6 +174,17 @@ def test_programs_are_shared_between_spawns(
     assert wasm_runtime.program(registry, "test:a") is wasm_runtime.program(registry, "test:a")
 
 
+def test_a_changed_entry_gets_a_new_program(
+    wasm_runtime: WasmRuntime, write_app: AppWriter
+) -> None:
+    first = load_registry(write_app(entry("a", "traps.wasm", "add")))
+    program = wasm_runtime.program(first, "test:a")
+    second = load_registry(write_app(entry("a", "traps.wasm", "noop")))
+    changed = wasm_runtime.program(second, "test:a")
+    assert changed is not program
+    assert changed.signature.params == () and program.signature.params != ()
+
+
 def test_cache_can_be_disabled(write_app: AppWriter, engine: str) -> None:
     app = write_app(entry("a", "traps.wasm", "add"))
     with WasmRuntime(cache_dir=None, engine=engine) as runtime:

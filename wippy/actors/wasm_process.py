@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from wippy.actors.body import Finished, ProcessBody
 from wippy.wasm.api import Instance, OutputSink, Program
 from wippy.wasm.errors import Terminated
 
 logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class WatchesDeadline(Protocol):
+    """An instance that can report ``max_execution`` passing while its guest is blocked."""
+
+    def watch_overdue(self, handler: Callable[[BaseException], object]) -> None:
+        """Calls ``handler`` with the timeout error at the deadline of a running call."""
 
 
 class WasmBody(ProcessBody):
@@ -21,6 +29,11 @@ class WasmBody(ProcessBody):
     bad arguments fail the spawn). Guest stdout/stderr go to the given sinks. An interrupt before
     or during the call makes the process fail with ``Terminated`` (the table has already recorded
     the exit by then, so that error is not reported twice).
+
+    ``on_overdue`` (called from another thread) receives the entry's ``ExecutionTimeout`` when
+    ``max_execution`` passes while the guest is still running, including while it is blocked in a
+    host call that the engine cannot interrupt: the process runtime uses it to fail the process
+    at the deadline; the thread comes back when the blocked call returns.
     """
 
     kind = "wasm"
@@ -32,8 +45,10 @@ class WasmBody(ProcessBody):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
+        on_overdue: Callable[[BaseException], object] | None = None,
     ) -> None:
         self._program = program
+        self._on_overdue = on_overdue
         self._args = tuple(args)
         self._stdout = stdout
         self._stderr = stderr
@@ -45,6 +60,8 @@ class WasmBody(ProcessBody):
     def init(self) -> None:
         """Instantiates the program. Raises the engine's ``WasmError`` when that fails."""
         instance = self._program.instantiate(stdout=self._stdout, stderr=self._stderr)
+        if self._on_overdue is not None and isinstance(instance, WatchesDeadline):
+            instance.watch_overdue(self._on_overdue)
         with self._lock:
             if self._closed or self._interrupted is not None:
                 reason = self._interrupted or "closed"

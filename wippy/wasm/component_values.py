@@ -1,13 +1,36 @@
 """Conversion between Python values and component-model (WIT) values.
 
-Python side: bool, int (range-checked), float, str (``char`` is a one-character str), list,
-tuple, dict for records (field names as in WIT), ``None``/value for options, ``{"ok": v}`` /
-``{"err": e}`` for results, the case name for enums, ``{case: payload}`` (or the bare case name)
-for variants, a set or list of names for flags, bytes for ``list<u8>``.
+The Python representation of each WIT type (arguments accept it, results are returned in it):
+
+============================  ==================================================================
+WIT                           Python
+============================  ==================================================================
+``bool``                      ``bool`` (arguments also accept the strings true, false, 1, 0)
+``s8`` ... ``u64``            ``int``, range-checked (arguments also accept integer strings)
+``f32``, ``f64``              ``float`` (arguments also accept ints and numeric strings; a finite
+                              value beyond the f32 range does not fit ``f32``)
+``char``                      a one-character ``str`` (a Unicode scalar value, not a surrogate)
+``string``                    ``str``
+``list<u8>``                  ``bytes`` (arguments also accept bytearray, memoryview, list of ints)
+``list<T>``                   ``list`` (arguments also accept tuples)
+``tuple<T, ...>``             ``tuple`` (arguments also accept lists of the right length)
+``record``                    ``dict`` keyed by WIT field name (``gift-note``); arguments may also
+                              spell fields in snake case (``gift_note``)
+``option<T>``                 ``None`` or the value; for ``option<option<T>>`` the outer ``some``
+                              is ``{"some": value}`` so that ``some(none)`` differs from ``none``
+``result<T, E>``              ``{"ok": value}`` or ``{"err": value}`` (``None`` for a missing
+                              payload); an ``err`` is a value, never raised
+``enum``                      the case name, ``str``
+``variant``                   ``{case: payload}``, payload ``None`` for a case without one;
+                              arguments also accept the bare case name for such cases
+``flags``                     ``list`` of the set flag names in WIT order; arguments accept any
+                              set, list or tuple of names
+============================  ==================================================================
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wasmtime import component as wc
@@ -37,10 +60,30 @@ _SIMPLE_NAMES: dict[type, str] = {
     wc.Char: "char",
     wc.String: "string",
 }
+_F32_MAX = 3.4028234663852886e38
+_REPR_LIMIT = 80
 
 
 class ValueMismatch(Exception):
-    """A Python value does not fit a WIT type; the message says where and why."""
+    """A Python value does not fit a WIT type.
+
+    ``path`` locates the value inside the argument (``o.items[0].qty``), ``type_name`` is the WIT
+    type it had to fit and ``why`` the reason.
+    """
+
+    def __init__(self, path: str, value: Any, type_name: str, why: str) -> None:
+        self.path = path
+        self.value = value
+        self.type_name = type_name
+        self.why = why
+        super().__init__(f"{path} = {self.describe()}")
+
+    def describe(self) -> str:
+        """``<value> does not fit <type>: <why>``, without the path."""
+        text = repr(self.value)
+        if len(text) > _REPR_LIMIT:
+            text = text[: _REPR_LIMIT - 3] + "..."
+        return f"{text} does not fit {self.type_name}: {self.why}"
 
 
 def type_name(ty: Any) -> str:
@@ -57,6 +100,8 @@ def type_name(ty: Any) -> str:
     if isinstance(ty, wc.OptionType):
         return f"option<{type_name(ty.payload)}>"
     if isinstance(ty, wc.ResultType):
+        if ty.ok is None and ty.err is None:
+            return "result"
         ok = type_name(ty.ok) if ty.ok is not None else "_"
         err = type_name(ty.err) if ty.err is not None else "_"
         return f"result<{ok}, {err}>"
@@ -70,140 +115,250 @@ def type_name(ty: Any) -> str:
     return type(ty).__name__.lower()
 
 
-def _fail(path: str, value: Any, ty: Any, why: str = "") -> ValueMismatch:
-    detail = f": {why}" if why else ""
-    return ValueMismatch(f"{path} = {value!r} does not fit {type_name(ty)}{detail}")
+def _fail(path: str, value: Any, ty: Any, why: str) -> ValueMismatch:
+    return ValueMismatch(path, value, type_name(ty), why)
 
 
-def _variant(ty: Any, tag: str, payload: Any) -> Any:
-    if ty._tagged():  # wasmtime-py needs an explicit tag when cases are ambiguous
+# ---------------------------------------------------------------- variant-like values
+#
+# wasmtime-py passes option, result and variant values in one of two forms, chosen per type: when
+# every case's payload has its own Python class the value is the bare payload (the case is told
+# by its class, ``None`` for a case without payload), otherwise a ``wc.Variant(tag, payload)``.
+
+
+def _cases(ty: Any) -> list[tuple[str, Any]]:
+    if isinstance(ty, wc.OptionType):
+        return [("none", None), ("some", ty.payload)]
+    if isinstance(ty, wc.ResultType):
+        return [("ok", ty.ok), ("err", ty.err)]
+    return list(ty.cases)
+
+
+def _classes(case_ty: Any) -> tuple[type, ...]:
+    classes: set[type] = set()
+    case_ty.add_classes(classes)
+    return tuple(classes)
+
+
+def _untagged_case(cases: list[tuple[str, Any]], payload: Any, exact: bool) -> str | None:
+    """The case wasmtime-py associates with a bare ``payload`` (first match, as it does)."""
+    for name, case_ty in cases:
+        if case_ty is None:
+            if payload is None:
+                return name
+        elif (type(payload) in _classes(case_ty)) if exact else isinstance(
+            payload, _classes(case_ty)
+        ):
+            return name
+    return None
+
+
+def _pack(ty: Any, tag: str, payload: Any, path: str, value: Any) -> Any:
+    """The wasmtime-py form of case ``tag`` with an already lowered ``payload``."""
+    if ty._tagged():
         return wc.Variant(tag, payload)
+    if _untagged_case(_cases(ty), payload, exact=False) != tag:
+        raise _fail(path, value, ty, f"wasmtime-py cannot pass case {tag!r} of this type")
     return payload
 
 
-def lower(value: Any, ty: Any, path: str = "value") -> Any:
-    """Converts a Python value to what wasmtime-py expects for ``ty``; raises ValueMismatch."""
-    kind = type(ty)
-    if kind in _INT_RANGES:
-        if isinstance(value, str):
-            try:
-                value = int(value.strip(), 0)
-            except ValueError:
-                raise _fail(path, value, ty, "not an integer") from None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(path, value, ty, "not an integer")
-        low, high = _INT_RANGES[kind]
-        if not low <= value <= high:
-            raise _fail(path, value, ty, f"out of range {low}..{high}")
-        return value
-    if kind in (wc.F32, wc.F64):
-        if isinstance(value, bool):
-            raise _fail(path, value, ty, "not a number")
+def _unpack(ty: Any, value: Any) -> tuple[str, Any]:
+    """Case name and raw payload of a wasmtime-py variant-like value of type ``ty``."""
+    if ty._tagged():
+        return value.tag, value.payload
+    cases = _cases(ty)
+    tag = _untagged_case(cases, value, exact=True) or _untagged_case(cases, value, exact=False)
+    if tag is None:
+        raise ValueError(f"cannot tell which case of {type_name(ty)} {value!r} belongs to")
+    return tag, value
+
+
+def _lower_case(
+    ty: Any, tag: str, payload: Any, has_payload: bool, path: str, value: Any
+) -> Any:
+    case_ty = dict(_cases(ty))[tag]
+    if case_ty is None:
+        if payload is not None:
+            raise _fail(path, value, ty, f"case {tag!r} takes no payload")
+        return _pack(ty, tag, None, path, value)
+    if not has_payload:
+        raise _fail(path, value, ty, f"case {tag!r} needs a payload of {type_name(case_ty)}")
+    return _pack(ty, tag, lower(payload, case_ty, f"{path}.{tag}"), path, value)
+
+
+# ---------------------------------------------------------------- lowering
+
+
+def _lower_int(value: Any, ty: Any, path: str) -> int:
+    number = value
+    if isinstance(value, str):
         try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise _fail(path, value, ty, "not a number") from None
-    if kind is wc.Bool:
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-            return value.lower() in ("true", "1")
-        if not isinstance(value, bool):
-            raise _fail(path, value, ty, "not a bool")
-        return value
-    if kind is wc.Char:
-        if not isinstance(value, str) or len(value) != 1:
-            raise _fail(path, value, ty, "not a single character")
-        return value
-    if kind is wc.String:
-        if not isinstance(value, str):
-            raise _fail(path, value, ty, "not a str")
-        return value
-    if isinstance(ty, wc.ListType):
-        if isinstance(ty.element, wc.U8) and isinstance(value, (bytes, bytearray)):
-            return bytes(value)
-        if not isinstance(value, (list, tuple)):
-            raise _fail(path, value, ty, "not a list")
-        items = [lower(v, ty.element, f"{path}[{i}]") for i, v in enumerate(value)]
-        return bytes(items) if isinstance(ty.element, wc.U8) else items
-    if isinstance(ty, wc.TupleType):
-        elements = ty.elements
-        if not isinstance(value, (list, tuple)) or len(value) != len(elements):
-            raise _fail(path, value, ty, f"needs {len(elements)} elements")
-        return tuple(lower(v, t, f"{path}[{i}]") for i, (v, t) in enumerate(zip(value, elements)))
-    if isinstance(ty, wc.RecordType):
-        return _lower_record(value, ty, path)
-    if isinstance(ty, wc.OptionType):
-        if value is None:
-            return _variant(ty, "none", None)
-        return _variant(ty, "some", lower(value, ty.payload, path))
-    if isinstance(ty, wc.ResultType):
-        if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in ("ok", "err"):
-            raise _fail(path, value, ty, 'write {"ok": value} or {"err": value}')
-        tag, payload = next(iter(value.items()))
-        case_ty = ty.ok if tag == "ok" else ty.err
-        lowered = None if case_ty is None else lower(payload, case_ty, f"{path}.{tag}")
-        # Untagged (the cases' Python classes differ): wasmtime-py picks the case by class.
-        return wc.Variant(tag, lowered) if ty._tagged() else lowered
-    if isinstance(ty, wc.EnumType):
-        if value not in ty.names:
-            raise _fail(path, value, ty, "unknown case")
-        return value
-    if isinstance(ty, wc.FlagsType):
-        names = {value} if isinstance(value, str) else value
-        if not isinstance(names, (set, frozenset, list, tuple)) or not set(names) <= set(ty.names):
-            raise _fail(path, value, ty, "not a set of flag names")
-        return set(names)
-    if isinstance(ty, wc.VariantType):
-        return _lower_variant(value, ty, path)
-    raise _fail(path, value, ty, "wippy cannot pass this type")
+            number = int(value.strip(), 0)
+        except ValueError:
+            raise _fail(path, value, ty, "not an integer") from None
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise _fail(path, value, ty, "not an integer")
+    low, high = _INT_RANGES[type(ty)]
+    if not low <= number <= high:
+        raise _fail(path, value, ty, f"out of range {low}..{high}")
+    return number
 
 
-def _case_of(value: Any, cases: list[tuple[str, Any]]) -> str:
-    """Recovers the case of an untagged variant-like value from its Python class."""
-    for name, case_ty in cases:
-        if case_ty is None:
-            if value is None:
-                return name
-            continue
-        classes: set[type] = set()
-        case_ty.add_classes(classes)
-        if isinstance(value, tuple(classes)):
-            return name
-    raise ValueError(f"cannot tell which case {value!r} belongs to")
+def _lower_float(value: Any, ty: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _fail(path, value, ty, "not a number")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise _fail(path, value, ty, "not a number") from None
+    if isinstance(ty, wc.F32) and abs(number) > _F32_MAX and abs(number) != float("inf"):
+        raise _fail(path, value, ty, "out of range for f32")
+    return number
 
 
-def _lower_record(value: Any, ty: Any, path: str) -> Any:
-    if not isinstance(value, dict):
+def _lower_text(value: Any, ty: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, value, ty, "not a str")
+    if isinstance(ty, wc.Char) and len(value) != 1:
+        raise _fail(path, value, ty, "not a single character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail(path, value, ty, "a lone surrogate is not a Unicode scalar value") from None
+    return value
+
+
+def _lower_list(value: Any, ty: Any, path: str) -> Any:
+    is_bytes = isinstance(ty.element, wc.U8)
+    if is_bytes and isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if not isinstance(value, (list, tuple)):
+        raise _fail(path, value, ty, "not a list")
+    items = [lower(v, ty.element, f"{path}[{i}]") for i, v in enumerate(value)]
+    return bytes(items) if is_bytes else items
+
+
+def _lower_tuple(value: Any, ty: Any, path: str) -> tuple[Any, ...]:
+    elements = ty.elements
+    if not isinstance(value, (list, tuple)):
+        raise _fail(path, value, ty, "not a tuple")
+    if len(value) != len(elements):
+        raise _fail(path, value, ty, f"needs {len(elements)} elements, got {len(value)}")
+    return tuple(lower(v, t, f"{path}[{i}]") for i, (v, t) in enumerate(zip(value, elements)))
+
+
+def _lower_record(value: Any, ty: Any, path: str) -> wc.Record:
+    if not isinstance(value, Mapping):
         raise _fail(path, value, ty, "not a dict")
     fields = ty.fields
-    given = {str(k).replace("_", "-"): v for k, v in value.items()}
-    wanted = {n.replace("_", "-") for n, _ in fields}
-    if set(given) != wanted:
-        missing = sorted(wanted - set(given))
-        extra = sorted(set(given) - wanted)
-        raise _fail(path, value, ty, f"missing fields {missing}, unknown fields {extra}")
+    wanted = {name.replace("_", "-"): name for name, _ in fields}
+    given: dict[str, Any] = {}
+    for key, item in value.items():
+        wit_key = str(key).replace("_", "-")
+        if wit_key not in wanted:
+            raise _fail(path, value, ty, f"unknown field {key!r}")
+        given[wit_key] = item
+    missing = [name for name, _ in fields if name.replace("_", "-") not in given]
+    if missing:
+        raise _fail(path, value, ty, f"missing field {missing[0]!r}")
     record = wc.Record()
     for name, field_ty in fields:
         setattr(record, name, lower(given[name.replace("_", "-")], field_ty, f"{path}.{name}"))
     return record
 
 
+def _lower_option(value: Any, ty: Any, path: str) -> Any:
+    if value is None:
+        return _pack(ty, "none", None, path, value)
+    payload = value
+    if isinstance(ty.payload, wc.OptionType):  # some(x) is {"some": x}, see the module doc
+        if not isinstance(value, Mapping) or list(value) != ["some"]:
+            raise _fail(path, value, ty, 'write None or {"some": value}')
+        payload = value["some"]
+    return _pack(ty, "some", lower(payload, ty.payload, path), path, value)
+
+
+def _lower_result(value: Any, ty: Any, path: str) -> Any:
+    if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in ("ok", "err"):
+        raise _fail(path, value, ty, 'write {"ok": value} or {"err": value}')
+    tag, payload = next(iter(value.items()))
+    return _lower_case(ty, tag, payload, True, path, value)
+
+
 def _lower_variant(value: Any, ty: Any, path: str) -> Any:
-    cases = dict(ty.cases)
+    names = [name for name, _ in ty.cases]
     if isinstance(value, str):
-        tag, payload = value, None
-    elif isinstance(value, dict) and len(value) == 1:
+        tag, payload, has_payload = value, None, False
+    elif isinstance(value, Mapping) and len(value) == 1:
         tag, payload = next(iter(value.items()))
+        has_payload = True
     else:
-        raise _fail(path, value, ty, "write {case: payload} or a case name")
-    if tag not in cases:
-        raise _fail(path, value, ty, f"unknown case {tag!r}")
-    case_ty = cases[tag]
-    lowered = None if case_ty is None else lower(payload, case_ty, f"{path}.{tag}")
-    return wc.Variant(tag, lowered)
+        raise _fail(path, value, ty, "write {case: payload} or the name of a case without payload")
+    if tag not in names:
+        raise _fail(path, value, ty, f"unknown case {tag!r} (cases: {', '.join(names)})")
+    return _lower_case(ty, tag, payload, has_payload, path, value)
+
+
+def _lower_enum(value: Any, ty: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, value, ty, "not a case name")
+    if value not in ty.names:
+        raise _fail(path, value, ty, f"unknown case {value!r} (cases: {', '.join(ty.names)})")
+    return value
+
+
+def _lower_flags(value: Any, ty: Any, path: str) -> set[str]:
+    if not isinstance(value, (set, frozenset, list, tuple)):
+        raise _fail(path, value, ty, "not a set or list of flag names")
+    for name in value:
+        if name not in ty.names:
+            raise _fail(path, value, ty, f"unknown flag {name!r} (flags: {', '.join(ty.names)})")
+    return set(value)
+
+
+def _lower_bool(value: Any, ty: Any, path: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    if not isinstance(value, bool):
+        raise _fail(path, value, ty, "not a bool")
+    return value
+
+
+_LOWER_BY_CLASS: dict[type, Callable[[Any, Any, str], Any]] = {
+    wc.Bool: _lower_bool,
+    wc.F32: _lower_float,
+    wc.F64: _lower_float,
+    wc.Char: _lower_text,
+    wc.String: _lower_text,
+    wc.ListType: _lower_list,
+    wc.TupleType: _lower_tuple,
+    wc.RecordType: _lower_record,
+    wc.OptionType: _lower_option,
+    wc.ResultType: _lower_result,
+    wc.VariantType: _lower_variant,
+    wc.EnumType: _lower_enum,
+    wc.FlagsType: _lower_flags,
+    **dict.fromkeys(_INT_RANGES, _lower_int),
+}
+
+
+def lower(value: Any, ty: Any, path: str = "value") -> Any:
+    """Converts a Python value to what wasmtime-py expects for ``ty``.
+
+    Raises :class:`ValueMismatch` (naming ``path``, the WIT type and the reason) when the value
+    does not fit.
+    """
+    convert = _LOWER_BY_CLASS.get(type(ty))
+    if convert is None:
+        raise _fail(path, value, ty, "wippy cannot pass values of this type")
+    return convert(value, ty, path)
+
+
+# ---------------------------------------------------------------- lifting
 
 
 def lift(value: Any, ty: Any) -> Any:
-    """Converts a wasmtime-py component value of type ``ty`` to plain Python values."""
+    """Converts a wasmtime-py component value of type ``ty`` to its Python representation."""
     if isinstance(ty, wc.ListType):
         if isinstance(value, (bytes, bytearray)):
             return bytes(value)
@@ -212,22 +367,15 @@ def lift(value: Any, ty: Any) -> Any:
         return tuple(lift(v, t) for v, t in zip(value, ty.elements))
     if isinstance(ty, wc.RecordType):
         return {name: lift(getattr(value, name), t) for name, t in ty.fields}
-    if isinstance(ty, wc.OptionType):
-        if isinstance(value, wc.Variant):
-            return None if value.tag == "none" else lift(value.payload, ty.payload)
-        return None if value is None else lift(value, ty.payload)
-    if isinstance(ty, wc.ResultType):
-        tag = (
-            value.tag
-            if isinstance(value, wc.Variant)
-            else _case_of(value, [("ok", ty.ok), ("err", ty.err)])
-        )
-        payload = value.payload if isinstance(value, wc.Variant) else value
-        case_ty = ty.ok if tag == "ok" else ty.err
-        return {tag: None if case_ty is None else lift(payload, case_ty)}
     if isinstance(ty, wc.FlagsType):
-        return sorted(value)
-    if isinstance(ty, wc.VariantType):
-        case_ty = dict(ty.cases)[value.tag]
-        return {value.tag: None if case_ty is None else lift(value.payload, case_ty)}
+        return [name for name in ty.names if name in value]
+    if isinstance(ty, (wc.OptionType, wc.ResultType, wc.VariantType)):
+        tag, payload = _unpack(ty, value)
+        case_ty = dict(_cases(ty))[tag]
+        lifted = None if case_ty is None else lift(payload, case_ty)
+        if isinstance(ty, wc.OptionType):
+            if tag == "none":
+                return None
+            return {"some": lifted} if isinstance(ty.payload, wc.OptionType) else lifted
+        return {tag: lifted}
     return value

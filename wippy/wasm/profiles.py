@@ -87,7 +87,13 @@ def component_profile(interface: str) -> str | None:
 
 
 def check_component_imports(entry_id: str, imports: Iterable[str], enabled: frozenset[str]) -> None:
-    """Raises :class:`LinkError` for the first component import the entry did not enable."""
+    """Raises :class:`LinkError` unless the entry's profiles cover every component import.
+
+    A non-WASI import is named alone (no profile can enable it); otherwise the message names every
+    WASI interface the entry does not enable and the profiles that would.
+    """
+    denied: list[str] = []
+    needed: list[str] = []
     for interface in imports:
         profile = component_profile(interface)
         if profile is None:
@@ -99,7 +105,11 @@ def check_component_imports(entry_id: str, imports: Iterable[str], enabled: froz
             profile == "wasi:io" and bool(enabled & PREVIEW2_PROFILES)
         )
         if not allowed:
-            raise LinkError(
-                f"{entry_id}: component imports {interface}, which its entry does not enable; "
-                f"add `{profile}` to `imports`"
-            )
+            denied.append(interface)
+            if profile not in needed:
+                needed.append(profile)
+    if denied:
+        raise LinkError(
+            f"{entry_id}: component imports {', '.join(denied)}, which its entry does not "
+            f"enable; add {', '.join(f'`{p}`' for p in needed)} to `imports`"
+        )

@@ -121,7 +121,9 @@ class WasmRuntime:
         """
         entry = registry.get_as(entry_id, ProcessWasm)
         engine_name = self.engine_for(registry, entry, host)
-        key = (entry_id, entry.hash, engine_name)
+        # The whole entry is the key: a reloaded registry that changes method, imports, limits
+        # or the file's location must not get the old program back.
+        key = (entry.model_dump_json(), str(registry.directory(entry.fs).path), engine_name)
         program = self._programs.get(key)
         if program is not None:
             return program

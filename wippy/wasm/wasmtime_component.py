@@ -92,12 +92,17 @@ class ComponentProgram(Program):
                 f"{'s' if len(params) != 1 else ''} but got {len(args)}: "
                 f"signature {self.signature}"
             )
-        try:
-            return tuple(lower(v, ty, name) for v, (name, ty) in zip(args, params))
-        except ValueMismatch as exc:
-            raise ArgumentError(
-                f"{self.spec.method}: {exc}; signature {self.signature}"
-            ) from None
+        converted = []
+        for value, (name, ty) in zip(args, params):
+            try:
+                converted.append(lower(value, ty, name))
+            except ValueMismatch as exc:
+                where = "" if exc.path == name else f"{exc.path} = "
+                raise ArgumentError(
+                    f"argument '{name}' of {self.spec.method}: {where}{exc.describe()}; "
+                    f"signature {self.signature}"
+                ) from None
+        return tuple(converted)
 
     def instantiate(
         self,

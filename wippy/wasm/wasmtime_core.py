@@ -19,7 +19,7 @@ from .wasmtime_errors import NormalExit, translate
 from .wasmtime_guard import running
 from .wasmtime_host import define_host_modules, read_raw, write_raw
 from .wasmtime_store import StoreInstance
-from .wasmtime_wasi import wasi_config
+from .wasmtime_wasi import define_wasi, wasi_config
 
 if TYPE_CHECKING:
     from .wasmtime_engine import WasmtimeEngine
@@ -51,7 +51,7 @@ class CoreProgram(Program):
         )
         linker = wasmtime.Linker(engine.engine)
         if self.uses_wasi:
-            linker.define_wasi()
+            define_wasi(linker, engine.engine)
         define_host_modules(linker, spec.host_modules)
         try:
             self.pre = linker.instantiate_pre(module)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import wasmtime
 
 from .api import Instance
-from .errors import Terminated, WasmError
+from .errors import ExecutionTimeout, Terminated, WasmError
 from .spec import ProgramSpec
 from .wasmtime_guard import Guard, install_epoch_callback
 
@@ -24,6 +25,7 @@ class StoreInstance(Instance):
 
     def __init__(self, engine: WasmtimeEngine, spec: ProgramSpec) -> None:
         self.spec = spec
+        self.engine = engine
         self.guard = Guard()
         self.stdin_path: str | None = None
         self.closed = False
@@ -51,7 +53,19 @@ class StoreInstance(Instance):
             raise Terminated(f"{self.spec.entry_id}: guest {self.guard.stop_requested}")
 
     def interrupt(self, reason: str = "terminated") -> None:
-        self.guard.stop_requested = reason
+        self.guard.request_stop(reason)
+
+    def watch_overdue(self, handler: Callable[[BaseException], object]) -> None:
+        """Calls ``handler`` with the :class:`ExecutionTimeout` as soon as ``max_execution``
+        passes while a call is still running, even when the guest is blocked in a host call that
+        epoch interruption cannot reach. The handler runs once, on the engine's ticker thread; the
+        call itself then raises the same error when it gets control back. No effect without a
+        ``max_execution`` limit."""
+        if self.spec.limits.max_execution is None:
+            return
+        error = timeout_error(self.spec)
+        self.guard.on_overdue = lambda: handler(error)
+        self.engine.ticker.watch(self.guard)
 
     def release(self) -> None:
         """Drops references into the store before it is closed; subclasses extend it."""
@@ -60,9 +74,18 @@ class StoreInstance(Instance):
         if self.closed:
             return
         self.closed = True
-        self.guard.stop_requested = self.guard.stop_requested or "closed"
+        self.guard.request_stop("closed")
+        self.engine.ticker.unwatch(self.guard)
+        self.guard.on_overdue = None
         self.release()
         self.store.close()
         if self.stdin_path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.stdin_path)
+
+
+def timeout_error(spec: ProgramSpec) -> ExecutionTimeout:
+    """The error of a run of ``spec`` that exceeded its ``max_execution``."""
+    limit = spec.limits.max_execution
+    shown = "?" if limit is None else f"{limit * 1000:g} ms"
+    return ExecutionTimeout(f"{spec.entry_id}: execution time limit of {shown} exceeded")
