@@ -134,3 +134,17 @@ def test_stop_called_from_inside_a_process_does_not_hang(no_thread_leak: None) -
     deadline = time.monotonic() + 5
     while wippy_threads() and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def test_short_processes_reuse_parked_threads() -> None:
+    before = wippy_threads()
+    with Runtime() as rt:
+        rt.add_host("app:processes", workers=4)
+        with rt.process() as me:
+            for _ in range(50):
+                pid = me.spawn_function(lambda proc: None, "app:processes", monitor=True)
+                event = me.receive(timeout=10)
+                assert event is not None and event.pid == pid
+        used = wippy_threads() - before
+        assert 1 <= len(used) <= 10, len(used)  # one after another: a handful, not 50
+    assert not (wippy_threads() - before)  # parked threads end when the runtime stops

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -134,13 +135,36 @@ class ProcessActor(pykka.ThreadingActor):
     """A Pykka actor that runs one :class:`ProcessRun`, telling itself the next message.
 
     ``on_thread`` is called from the actor's thread when it starts (so its owner can join it).
-    Between messages the actor's inbox stays open for other control messages.
+    ``launch``, when given, is handed the actor's loop to run on a thread of its choosing
+    (the scheduler's pool) instead of Pykka starting a new thread. Between messages the actor's
+    inbox stays open for other control messages.
     """
 
-    def __init__(self, run: ProcessRun, on_thread: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        run: ProcessRun,
+        on_thread: Callable[[], None],
+        launch: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         super().__init__()
         self._process_run = run
         self._on_thread = on_thread
+        self._launch = launch
+
+    @staticmethod
+    def _create_actor_inbox() -> queue.SimpleQueue[Any]:
+        """The inbox: Pykka needs only put, get and empty, which SimpleQueue does in C.
+
+        (Pykka's default ``queue.Queue`` costs ~5 µs to create and ~1 µs per message.)
+        """
+        return queue.SimpleQueue()
+
+    def _start_actor_loop(self) -> None:
+        """Runs the actor loop through ``launch`` (Pykka's hook for new actor types)."""
+        if self._launch is None:
+            super()._start_actor_loop()
+        else:
+            self._launch(self._actor_loop)
 
     def on_start(self) -> None:
         """Reports the actor's thread to its owner."""

@@ -33,23 +33,41 @@ class ProcessError:
 
     kind: str
     message: str
-    details: str = field(default="", compare=False, repr=False)
-    """A formatted traceback when the error came from a Python exception; not compared."""
+    trace: str | traceback.TracebackException = field(default="", compare=False, repr=False)
+    """The traceback of a Python exception, formatted on first use (see :attr:`details`)."""
+    status: int | None = field(default=None, compare=False)
+    """The exit status for kind ``"exit"`` (a WASI guest's ``exit(n)``); None otherwise."""
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
 
+    @property
+    def details(self) -> str:
+        """The formatted traceback when the error came from a Python exception, else ``""``."""
+        trace = self.trace
+        if isinstance(trace, str):
+            return trace
+        text = "".join(trace.format())
+        object.__setattr__(self, "trace", text)  # formatting is the costly part; do it once
+        return text
+
     @classmethod
     def from_exception(cls, exc: BaseException) -> ProcessError:
-        """Builds the error for ``exc``: wasm errors keep their ``kind``; others are "exception"."""
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        """Builds the error for ``exc``: wasm errors keep their ``kind``; others are "exception".
+
+        The traceback is captured without reading source lines (that waits for :attr:`details`).
+        """
+        trace = traceback.TracebackException(
+            type(exc), exc, exc.__traceback__, lookup_lines=False, compact=True
+        )
         kind = getattr(exc, "kind", None)
         if isinstance(kind, str) and kind:
             message = getattr(exc, "message", None)
             if not isinstance(message, str):
                 message = str(exc)
-            return cls(kind, message, details)
-        return cls("exception", f"{type(exc).__name__}: {exc}", details)
+            status = getattr(exc, "status", None)
+            return cls(kind, message, trace, status if isinstance(status, int) else None)
+        return cls("exception", f"{type(exc).__name__}: {exc}", trace)
 
 
 TERMINATED: Final = ProcessError("terminated", "process was terminated")

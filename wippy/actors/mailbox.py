@@ -26,6 +26,7 @@ class Mailbox:
         self._cond = threading.Condition(threading.Lock())
         self._closed = False
         self._removals = 0  # bumped on every removal so a selective scan knows to start over
+        self._waiting = 0  # receivers blocked in get(): put() wakes them only when there are any
 
     def put(self, item: Received) -> bool:
         """Appends ``item`` and wakes a waiting receiver; False (item dropped) when closed."""
@@ -33,7 +34,8 @@ class Mailbox:
             if self._closed:
                 return False
             self._items.append(item)
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
             return True
 
     def get(
@@ -70,12 +72,16 @@ class Mailbox:
                             return item
                     scanned = len(items)
                 if deadline is None:
-                    self._cond.wait()
+                    remaining = None
                 else:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return None
+                self._waiting += 1
+                try:
                     self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
 
     def close(self) -> int:
         """Closes the mailbox, drops what it holds and wakes every receiver; returns #dropped."""

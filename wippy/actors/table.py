@@ -261,7 +261,7 @@ class ProcessTable:
         assert info is not None
         if info.error is not None:
             logger.info("process %s exited with error %s", record.pid, info.error)
-            if info.error.details:
+            if logger.isEnabledFor(logging.DEBUG) and info.error.details:
                 logger.debug("process %s failed:\n%s", record.pid, info.error.details)
         else:
             logger.debug("process %s exited normally", record.pid)

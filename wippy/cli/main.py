@@ -3,58 +3,170 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 from .. import __version__
-from ..config import ConfigError, Entry, ProcessWasm, Registry, file_digest, load_registry
-from ..wasm import WasmError, WasmRuntime
+from ..config import ConfigError, file_digest, load_registry
+from .app import UsageError, find_command, runnable_entry
 
 log = logging.getLogger("wippy.cli")
 
+USAGE_ERROR = 2
+"""Exit status for a bad command line (argparse's convention)."""
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wippy", description="Run WebAssembly modules as supervised actor processes."
-    )
-    parser.add_argument("-C", "--config", default=".", metavar="PATH",
+
+def _common() -> argparse.ArgumentParser:
+    """-C and -v, accepted before or after the command name (the later one wins)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-C", "--config", metavar="PATH", default=argparse.SUPPRESS,
                         help="app directory or YAML file (default: the current directory)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what wippy does")
-    parser.add_argument("--version", action="version", version=f"wippy {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = commands.add_parser("run", help="run a command entry (`wippy run list` lists them)")
-    run.add_argument("-x", "--entry", metavar="NS:NAME", help="run an entry by id instead")
-    run.add_argument("name", nargs="?", help="command name, or `list`")
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the entry's method")
-
-    hash_cmd = commands.add_parser("hash", help="print sha256:<hex> for files (for `hash:`)")
-    hash_cmd.add_argument("files", nargs="+", type=Path)
-
-    commands.add_parser("check", help="load the app, verify hashes and compile every module")
-    return parser
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log what wippy does on stderr (-vv for debug detail)")
+    return common
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the ``wippy`` command; returns its exit status."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+def parser() -> argparse.ArgumentParser:
+    """The ``wippy`` argument parser (exposed for documentation and tests)."""
+    common = _common()
+    top = argparse.ArgumentParser(
+        prog="wippy", parents=[common],
+        description="Run WebAssembly modules as supervised actor processes.",
+        epilog="`wippy COMMAND --help` describes a command.",
     )
+    top.add_argument("--version", action="version", version=f"wippy {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", parents=[common], help="run a command entry as a process (`wippy run list`)",
+        description="Run the process entry whose meta.command.name is NAME as a process on the "
+        "app's terminal.host, with ARGS as its arguments, and exit with its result. "
+        "`wippy run list` lists the commands. Ctrl-C cancels the process (a second Ctrl-C "
+        "stops it at once; exit status 130).",
+        usage="wippy run [-C PATH] [-v] [--host NS:NAME] (list | NAME [ARGS...] | "
+        "-x NS:NAME [ARGS...])",
+    )
+    run.add_argument("-x", "--entry", metavar="NS:NAME", help="run the entry with this id")
+    run.add_argument("--host", metavar="NS:NAME",
+                     help="host to run on (default: the app's terminal.host)")
+    run.add_argument("name", nargs="?", metavar="NAME", help="a command name, or `list`")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="arguments, passed as strings (converted to numeric parameter types)")
+
+    sub.add_parser(
+        "start", parents=[common], help="start the app and show what happens until stopped",
+        description="Start every auto_start host, supervisor and service of the app, print "
+        "what runs and every EXIT and supervision event, and stop everything in order on "
+        "Ctrl-C or SIGTERM (exit 0).",
+    )
+    sub.add_parser(
+        "check", parents=[common], help="verify hashes, compile every module, check the app",
+        description="Load the app (checking every field and reference), verify every module's "
+        "hash, compile every module (filling the compile cache) and import every Python "
+        "function; print every problem with its file and entry. Exit 1 if there is any.",
+    )
+    hash_cmd = sub.add_parser(
+        "hash", parents=[common], help="print sha256:<hex> of files (for `hash:` fields)",
+        description="Print `sha256:<hex>  FILE` for each FILE.",
+    )
+    hash_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The ``wippy`` console script: runs the command (see :func:`execute`) and ends the process
+    with its exit status.
+
+    It ends the process directly (after flushing stdout and stderr) rather than through
+    interpreter shutdown: by then every runtime the command used has been stopped, and a normal
+    shutdown would still wait for a guest thread blocked in a host call (after Ctrl-C).
+    """
+    status = execute(argv)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to write
+            stream.flush()
+    os._exit(status)
+
+
+def execute(argv: Sequence[str] | None = None) -> int:
+    """Runs the ``wippy`` command line ``argv`` (default ``sys.argv[1:]``) in this process and
+    returns its exit status (2 for a bad command line)."""
     try:
-        if args.command == "hash":
-            return _hash(args.files)
-        registry = load_registry(args.config)
-        if args.command == "check":
-            return _check(registry)
-        return _run(registry, args)
+        return _main(argv)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    top = parser()
+    args = top.parse_args(argv)  # exits 2 with a usage message on bad options
+    verbose: int = getattr(args, "verbose", 0)
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # also filters loggers whose own level a command lowers
+    handler.setFormatter(logging.Formatter("wippy: %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    config: str = getattr(args, "config", ".")
+    try:
+        return _dispatch(args, config, verbose)
+    except UsageError as exc:
+        print(f"wippy {args.command}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     except ConfigError as exc:
         print(f"wippy: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("wippy: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # whoever read our stdout has gone (`wippy ... | head`)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit cannot fail again
+        os.close(devnull)
+        return 128 + signal.SIGPIPE
+
+
+def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
+    if args.command == "hash":
+        return _hash(args.files)
+    registry = load_registry(config)
+    _import_path(registry.root)
+    if args.command == "start":
+        from .start import start
+
+        return start(registry)
+    if args.command == "check":
+        from .check import check
+
+        return check(registry)
+    from .run import list_commands, run_entry
+
+    if args.entry is not None:
+        call_args = ([args.name] if args.name is not None else []) + list(args.args)
+        entry_id = runnable_entry(registry, args.entry).id
+    elif args.name is None:
+        raise UsageError("name a command to run (`wippy run list` lists them)")
+    elif args.name == "list":
+        if args.args:
+            raise UsageError(f"`run list` takes no arguments, got {' '.join(args.args)}")
+        return list_commands(registry)
+    else:
+        entry_id = runnable_entry(registry, find_command(registry, args.name).id).id
+        call_args = list(args.args)
+    return run_entry(registry, entry_id, call_args, args.host, verbose > 0)
+
+
+def _import_path(root: Path) -> None:
+    """Lets ``process.python`` entries import modules kept next to the app's YAML."""
+    folder = str(root if root.is_dir() else root.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+        log.debug("added %s to the Python import path", folder)
 
 
 def _hash(files: list[Path]) -> int:
@@ -66,94 +178,3 @@ def _hash(files: list[Path]) -> int:
             print(f"wippy: {path}: {exc.strerror or exc}", file=sys.stderr)
             status = 1
     return status
-
-
-def _commands(registry: Registry) -> dict[str, Entry]:
-    return {e.command_name: e for e in registry if e.command_name is not None}
-
-
-def _run(registry: Registry, args: argparse.Namespace) -> int:
-    if args.entry is None and args.name in (None, "list"):
-        return _list(registry)
-    if args.entry is not None:
-        entry_id = args.entry
-        call_args = ([args.name] if args.name is not None else []) + list(args.args)
-    else:
-        commands = _commands(registry)
-        if args.name not in commands:
-            known = ", ".join(sorted(commands)) or "none"
-            print(f"wippy: no command {args.name!r} (commands: {known})", file=sys.stderr)
-            return 2
-        entry_id = commands[args.name].id
-        call_args = list(args.args)
-    return _run_entry(registry, entry_id, call_args)
-
-
-def _list(registry: Registry) -> int:
-    rows = []
-    for name, entry in sorted(_commands(registry).items()):
-        command = entry.meta.get("command", {})
-        short = command.get("short", "") if isinstance(command, dict) else ""
-        rows.append((name, short, entry.id))
-    if not rows:
-        print("no commands (entries with meta.command.name)")
-        return 0
-    widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    for name, short, entry_id in rows:
-        print(f"{name:<{widths[0]}}  {short:<{widths[1]}}  {entry_id}")
-    return 0
-
-
-def _exit_status(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 0 if value else 1
-    if isinstance(value, int):
-        return value & 0xFF
-    print(value if isinstance(value, str) else repr(value))
-    return 0
-
-
-def _run_entry(registry: Registry, entry_id: str, call_args: list[str]) -> int:
-    if not isinstance(registry.get(entry_id), ProcessWasm):
-        print(f"wippy: {entry_id} is not a process.wasm entry", file=sys.stderr)
-        return 2
-    out, err = sys.stdout.buffer, sys.stderr.buffer
-
-    def write(stream: Any) -> Any:
-        def sink(data: bytes) -> None:
-            stream.write(data)
-            stream.flush()
-
-        return sink
-
-    with WasmRuntime() as runtime:
-        try:
-            program = runtime.program(registry, entry_id)
-            converted = program.convert_args(call_args)
-            instance = program.instantiate(stdout=write(out), stderr=write(err))
-            try:
-                value = instance.call(converted)
-            finally:
-                instance.close()
-        except WasmError as exc:
-            print(f"wippy: {exc}", file=sys.stderr)
-            return 1
-    return _exit_status(value)
-
-
-def _check(registry: Registry) -> int:
-    problems = 0
-    with WasmRuntime() as runtime:
-        for entry in registry.of_kind(ProcessWasm):
-            try:
-                runtime.program(registry, entry.id)
-            except (WasmError, ConfigError) as exc:
-                problems += 1
-                print(f"{entry.source}: {exc}", file=sys.stderr)
-    if problems:
-        print(f"{problems} problem{'s' if problems != 1 else ''} found", file=sys.stderr)
-        return 1
-    print(f"ok: {len(registry)} entries")
-    return 0

@@ -3,6 +3,7 @@ visible) and an interruptible preview 1 ``poll_oneoff``."""
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import tempfile
@@ -20,12 +21,57 @@ from .spec import ProgramSpec
 from .wasmtime_guard import current_guard
 
 
-def _sink(write: OutputSink) -> Callable[[bytes], int]:
-    def callback(data: bytes) -> int:
-        write(bytes(data))
+class _Outputs:
+    """Counts the output callbacks wasmtime still holds.
+
+    wasmtime releases a callback from one of its own (tokio) threads some time after the store
+    is gone. If that happens while the interpreter finalizes, the thread cannot take the GIL,
+    CPython ends it with ``pthread_exit``, and unwinding through Rust aborts the whole process.
+    So :meth:`wait` (run at exit) lets the pending releases finish first.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._live = 0
+
+    def sink(self, write: OutputSink) -> Callable[[bytes], int]:
+        """A callback for ``WasiConfig.stdout_custom`` that writes to ``write``."""
+        with self._cond:
+            self._live += 1
+        return _Sink(write, self)
+
+    def released(self) -> None:
+        with self._cond:
+            self._live -= 1
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Waits up to ``timeout`` s until wasmtime released every callback; True if it did."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._live <= 0, timeout)
+
+
+class _Sink:
+    __slots__ = ("_outputs", "_write")
+
+    def __init__(self, write: OutputSink, outputs: _Outputs) -> None:
+        self._write = write
+        self._outputs = outputs
+
+    def __call__(self, data: bytes) -> int:
+        self._write(bytes(data))
         return len(data)
 
-    return callback
+    def __del__(self) -> None:
+        self._outputs.released()
+
+
+OUTPUTS = _Outputs()
+atexit.register(OUTPUTS.wait, 5.0)
+
+
+def _sink(write: OutputSink) -> Callable[[bytes], int]:
+    return OUTPUTS.sink(write)
 
 
 def wasi_config(

@@ -1,0 +1,178 @@
+"""`wippy start`: what runs, events as they happen, ordered shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+from typing import Any
+
+from tests.cli.console import finish, popen, read_until, run, with_terminal_stderr, write_yaml
+from tests.conftest import EXAMPLES
+
+WAITERS = '''
+import sys
+from wippy.actors import CANCEL, Event
+
+def say(line):
+    sys.stdout.write(line + "\\n")
+    sys.stdout.flush()
+
+def wait_for_cancel(proc, name):
+    say(f"{name}: running")
+    item = proc.receive(match=lambda i: isinstance(i, Event) and i.type == CANCEL)
+    say(f"{name}: cancelled")
+    return name
+
+def fail(proc, name):
+    raise RuntimeError(f"{name} cannot work")
+
+_failures = []
+
+def fail_once(proc, name):
+    if not _failures:
+        _failures.append(name)
+        raise RuntimeError(f"{name} fails the first time")
+    return wait_for_cancel(proc, name)
+'''
+
+POOL = {"name": "pool", "kind": "process.host", "lifecycle": {"auto_start": True}}
+WAITER = {"name": "waiter", "kind": "process.python", "module": "waiters",
+          "method": "wait_for_cancel"}
+FAILER = {"name": "failer", "kind": "process.python", "module": "waiters", "method": "fail"}
+FLAKY = {"name": "flaky", "kind": "process.python", "module": "waiters", "method": "fail_once"}
+
+
+def supervisor(name: str, *children: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "process.supervisor", "host": "t:pool",
+            "children": list(children), "lifecycle": {"auto_start": True}, **fields}
+
+
+def app(folder: Path, *entries: dict[str, Any]) -> Path:
+    write_yaml(folder, POOL, WAITER, FAILER, FLAKY, *entries)
+    (folder / "waiters.py").write_text(WAITERS)
+    return folder
+
+
+def tree(tmp_path: Path) -> Path:
+    """Two supervisors and a service, each running a waiter that stops on CANCEL."""
+    return app(
+        tmp_path,
+        supervisor("first", {"id": "a", "process": "t:waiter", "args": ["a"]}),
+        supervisor("second", {"id": "b", "process": "t:waiter", "args": ["b"]}),
+        {"name": "svc", "kind": "process.service", "process": "t:waiter", "host": "t:pool",
+         "input": ["svc"], "lifecycle": {"auto_start": True}},
+    )
+
+
+def exits(out: str) -> list[str]:
+    """The entry names of the EXIT lines, in order."""
+    return re.findall(r"^\d\d:\d\d:\d\d\.\d{3}  EXIT +(\S+) ", out, re.MULTILINE)
+
+
+def test_sigterm_stops_the_app_in_reverse_start_order(cache: Path, tmp_path: Path) -> None:
+    proc = popen(cache, "-C", str(tree(tmp_path)), "start")
+    head = read_until(proc.stdout, "Ctrl-C or SIGTERM stops the app")
+    assert "wippy: app started: 2 supervisors, 1 service, 1 host" in head
+    table = [line.split() for line in head if line.startswith("  ")]
+    assert [row[:2] for row in table] == [["host", "t:pool"], ["supervisor", "t:first"],
+                                          ["supervisor", "t:second"], ["service", "t:svc"]]
+    assert all(row[-1] == "running" for row in table)
+    seen = head
+    while not {"a: running", "b: running", "svc: running"} <= set(seen):
+        seen = seen + read_until(proc.stdout, "running")
+    proc.send_signal(signal.SIGTERM)
+    status, out, err = finish(proc)
+    assert status == 0, err
+    assert "wippy: SIGTERM: stopping the app\n" in out
+    out = out.split("wippy: SIGTERM: stopping the app\n", 1)[1]
+    assert exits(out) == ["t:svc", "t:second", "t:first"]  # services, then supervisors
+    lines = out.splitlines()
+    assert lines.index("svc: cancelled") < lines.index("b: cancelled") < lines.index(
+        "a: cancelled")
+    assert lines[-1] == "wippy: stopped"
+    assert "t:second: shutdown" in out and "t:first: shutdown" in out
+    assert err == ""
+
+
+def test_ctrl_c_stops_it_too(cache: Path, tmp_path: Path) -> None:
+    proc = popen(cache, "-C", str(tree(tmp_path)), "start")
+    read_until(proc.stdout, "Ctrl-C or SIGTERM stops the app")
+    proc.send_signal(signal.SIGINT)
+    status, out, _ = finish(proc)
+    assert status == 0
+    assert exits(out) == ["t:svc", "t:second", "t:first"]
+
+
+def test_an_app_of_hosts_runs_until_stopped(cache: Path, tmp_path: Path) -> None:
+    proc = popen(cache, "-C", str(app(tmp_path)), "start")
+    head = read_until(proc.stdout, "Ctrl-C or SIGTERM stops the app")
+    assert head[0] == "wippy: app started: 0 supervisors, 0 services, 1 host"
+    proc.send_signal(signal.SIGTERM)
+    status, out, _ = finish(proc)
+    assert (status, out) == (0, "wippy: SIGTERM: stopping the app\nwippy: stopped\n")
+
+
+def test_a_failing_start_exits_1(cache: Path, tmp_path: Path) -> None:
+    folder = app(tmp_path, supervisor(
+        "broken", {"id": "x", "process": "t:missing_module"}),
+        {"name": "missing_module", "kind": "process.python", "module": "no_such_module",
+         "method": "f"})
+    result = run(cache, "-C", str(folder), "start")
+    assert result.returncode == 1
+    assert "wippy: the app failed to start: supervisor t:broken" in result.stderr
+    assert "t:broken" in result.stderr and "no_such_module" in result.stderr
+
+
+def test_an_app_that_gives_up_ends_with_status_1(cache: Path, tmp_path: Path) -> None:
+    folder = app(tmp_path, supervisor(
+        "fragile", {"id": "w", "process": "t:waiter", "args": ["w"]},
+        {"id": "late", "process": "t:failer", "args": ["late"]}, intensity=1, period="60s"))
+    result = run(cache, "-C", str(folder), "start", timeout=60)
+    assert result.returncode == 1
+    assert "t:fragile: give_up" in result.stdout
+    assert re.search(r"EXIT +t:fragile <t:pool\.\d+>: shut down: reached max restart intensity",
+                     result.stdout)
+    assert "every supervisor and service has ended: stopping the app" in result.stdout
+
+
+def test_the_supervision_example_shows_crashes_and_restarts(cache: Path) -> None:
+    result = run(cache, "-C", str(EXAMPLES / "supervision"), "start", timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "sup_demo:pipeline: child_exit warmup" in out
+    for n in (7, 14):
+        assert re.search(r"child_exit feeder \(<sup_demo:processes\.\d+>\): exception: "
+                         f"RuntimeError: worker crashed on input {n}: trap: sup_demo:worker: "
+                         "guest trapped: wasm trap: wasm `unreachable`", out)
+        assert f"feeder: restarted, resuming at {n + 1}" in out
+    assert out.count("sup_demo:pipeline: restarted feeder") == 2
+    assert "feeder: steps(15) = 17" in out
+    assert "sup_demo:pipeline: auto_shutdown" in out
+    assert exits(out) == ["sup_demo:pipeline"]
+    assert out.endswith("wippy: stopped\n")
+
+
+def test_start_shows_compile_progress_on_a_terminal(cache: Path) -> None:
+    status, out, shown = with_terminal_stderr(cache, "-C", str(EXAMPLES / "supervision"),
+                                              "start", timeout=60)
+    assert status == 0
+    assert "\r\x1b[K[1/1] compiling sup_demo:worker" in shown
+    assert out.endswith("wippy: stopped\n")
+
+
+def test_nested_supervisors_are_followed(cache: Path, tmp_path: Path) -> None:
+    inner = supervisor("inner", {"id": "f", "process": "t:flaky", "args": ["f"]}, intensity=3)
+    del inner["lifecycle"]  # started by outer only
+    folder = app(tmp_path, inner, supervisor("outer", {"id": "in", "process": "t:inner"}))
+    proc = popen(cache, "-C", str(folder), "start")
+    seen = read_until(proc.stdout, "f: running")
+    proc.send_signal(signal.SIGTERM)
+    status, rest, err = finish(proc)
+    out = "\n".join(seen) + "\n" + rest
+    assert status == 0, err
+    # the inner supervisor's own reports: its child failed once and was restarted
+    assert "t:inner: child_exit f (<t:pool." in out
+    assert "RuntimeError: f fails the first time" in out
+    assert "t:inner: restarted f (<t:pool." in out
+    assert exits(out) == ["t:outer/in", "t:outer"]  # the inner one stops first, as a child

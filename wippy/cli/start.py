@@ -1,0 +1,243 @@
+"""`wippy start`: run the app, report what happens, stop it in order on a signal."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from typing import Any
+
+from ..actors import EXIT, SHUTDOWN_KIND, SUPERVISION, Event, Pid, Process, SpawnError
+from ..config import Registry
+from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
+from ..wasm import WasmRuntime
+from .check import compile_modules
+from .signals import Signals, signal_name
+
+log = logging.getLogger("wippy.cli")
+
+POLL = 0.1
+"""How often (s) the CLI looks for signals while no event arrives."""
+
+_KIND_LABELS = {"process.supervisor": "supervisor", "process.service": "service"}
+
+
+def start(registry: Registry) -> int:
+    """Starts the app and prints its processes and their events until it ends.
+
+    SIGINT/SIGTERM stop the app in order (supervisors and services in reverse start order,
+    then hosts) and return 0; a second signal while stopping exits at once with 130. When every
+    supervisor and service has ended by itself, the app is stopped and the status is 0 if they
+    all ended normally, else 1. Returns 1 when the app fails to start.
+    """
+    with WasmRuntime() as wasm:
+        # Compiling first shows progress on a cold cache and keeps compilation out of the
+        # services' start timeouts; a module that fails is reported when something spawns it.
+        for entry, exc in compile_modules(registry, wasm):
+            log.info("%s cannot be loaded: %s", entry.id, exc)
+        return _start(registry, wasm)
+
+
+def _start(registry: Registry, wasm: WasmRuntime) -> int:
+    # Reports made while the app starts (before we can monitor its processes) come from the
+    # log; from the moment they are monitored, from their SUPERVISION events.
+    early = _EarlyReports()
+    reports = logging.getLogger("wippy.supervisors")
+    level = reports.level
+    reports.setLevel(logging.DEBUG)  # the handler of main() still filters what it shows
+    reports.addHandler(early)
+    try:
+        with Signals() as signals:
+            try:
+                rt = AppRuntime(registry, wasm=wasm)
+            except (SupervisorError, SpawnError) as exc:
+                print(f"wippy: the app failed to start: {exc}", file=sys.stderr)
+                return 1
+            try:
+                if signals.take():
+                    rt.stop()
+                    _say("wippy: interrupted while starting; stopped")
+                    return 0
+                watch = _Watch(rt, rt.process())
+                items = rt.app_status()
+                for item in items:
+                    watch.follow(item.pid, item.entry_id,
+                                 supervisor=item.kind == "process.supervisor")
+                reports.removeHandler(early)
+                reports.setLevel(level)
+                _print_started(rt, items)
+                for created, report in early.reports:
+                    watch.show_report(report, created)
+                watch.early = [report for _, report in early.reports]
+                return watch.run(signals)
+            finally:
+                rt.stop()  # idempotent: already done on every normal path
+    finally:
+        reports.removeHandler(early)
+        reports.setLevel(level)
+
+
+class _EarlyReports(logging.Handler):
+    """Collects the supervisors' reports logged while the app starts, printed once it has."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.reports: list[tuple[float, SupervisionReport]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keeps a supervisor's report (the object it also sends its monitors)."""
+        if isinstance(record.args, tuple) and record.args and isinstance(
+            record.args[0], SupervisionReport
+        ):
+            self.reports.append((record.created, record.args[0]))
+
+
+def _print_started(rt: AppRuntime, items: list[AppItem]) -> None:
+    rows = [("host", host_id, "", rt.host_stats(host_id).state.value) for host_id in rt.hosts]
+    rows += [(_KIND_LABELS.get(i.kind, i.kind), i.entry_id, str(i.pid), i.state) for i in items]
+    widths = [max((len(row[c]) for row in rows), default=0) for c in range(3)]
+    kinds = [i.kind for i in items]
+    _say(f"wippy: app started: {_count(kinds.count('process.supervisor'), 'supervisor')}, "
+         f"{_count(kinds.count('process.service'), 'service')}, {_count(len(rt.hosts), 'host')}")
+    for row in rows:
+        _say("  " + "  ".join(f"{cell:<{widths[c]}}" for c, cell in enumerate(row[:3]))
+             + "  " + row[3])
+    _say("wippy: Ctrl-C or SIGTERM stops the app")
+
+
+class _Watch:
+    """Follows the app's top-level processes (and nested supervisors) through one handle and
+    prints their EXIT and SUPERVISION events as they arrive."""
+
+    def __init__(self, rt: AppRuntime, me: Process) -> None:
+        self.rt = rt
+        self.me = me
+        self.names: dict[Pid, str] = {}
+        self.top: dict[Pid, str] = {}  # the app's own items: the app ends when they all have
+        self.failed = False
+        self.early: list[SupervisionReport] = []  # reports logged while the app started
+
+    def follow(self, pid: Pid, name: str, *, supervisor: bool, top: bool = True) -> None:
+        """Monitors ``pid`` (and, for a supervisor, its running child supervisors)."""
+        self.names[pid] = name
+        if top:
+            self.top[pid] = name
+        self.me.monitor(pid)
+        if supervisor:
+            self._follow_children(pid, name)
+
+    def _follow_children(self, pid: Pid, name: str) -> None:
+        try:
+            children = Supervisor(self.rt, pid, name).which_children(timeout=5.0)
+        except SupervisorError as exc:
+            log.info("cannot list the children of %s: %s", name, exc)
+            return
+        for child in children:
+            if child.type == "supervisor" and child.pid is not None:
+                self.follow(child.pid, f"{name}/{child.id}", supervisor=True, top=False)
+
+    def run(self, signals: Signals) -> int:
+        """Prints events until the app ends or a signal stops it; returns the exit status."""
+        while self.top_running():
+            arrived = signals.take()
+            if arrived:
+                return self.stop_in_order(signals, arrived[0])
+            self.next_event()
+        _say("wippy: every supervisor and service has ended: stopping the app")
+        self.rt.stop()
+        _say("wippy: stopped")
+        return 1 if self.failed else 0
+
+    def top_running(self) -> bool:
+        """True while some supervisor or service of the app has not reported its EXIT (an app
+        of hosts only runs until stopped)."""
+        return not self.top or any(pid in self.names for pid in self.top)
+
+    def next_event(self) -> None:
+        """Prints the next event, if one arrives within :data:`POLL`."""
+        item = self.me.receive(timeout=POLL)
+        if isinstance(item, Event):
+            self.show(item)
+
+    def stop_in_order(self, signals: Signals, signum: int) -> int:
+        """Stops the app as :meth:`AppRuntime.stop` does, through our handle so that every
+        event is shown: each supervisor and service in reverse start order (CANCEL, then its
+        EXIT: they apply their own shutdown timeouts), then the hosts. A further signal exits
+        at once (130). Returns 0."""
+        _say(f"wippy: {signal_name(signum)}: stopping the app")
+        for pid in reversed(self.top):
+            if pid not in self.names:
+                continue
+            self.me.cancel(pid, reason="app stopping", grace=math.inf)
+            while pid in self.names:
+                for again in signals.take():
+                    _say(f"wippy: {signal_name(again)} again: exiting without waiting")
+                    os._exit(130)
+                self.next_event()
+        self.rt.stop()
+        _say("wippy: stopped")
+        return 0
+
+    def show(self, event: Event) -> None:
+        """Prints an EXIT of a followed process or a supervisor's report."""
+        if event.type == EXIT:
+            name = self.names.pop(event.pid, None)
+            if name is None:
+                return
+            error = event.error
+            if error is not None and error.kind != SHUTDOWN_KIND:
+                self.failed = self.failed or event.pid in self.top  # nested: its parent's call
+                outcome = f"failed: {error}"
+            elif error is not None:
+                outcome = f"shut down: {error.message}"
+            else:
+                outcome = "ok" if event.value is None else f"ok: {_short(event.value)}"
+            _say(f"{_now(event.at)}  EXIT         {name} {event.pid}: {outcome}")
+        elif (
+            event.type == SUPERVISION
+            and isinstance(event.value, SupervisionReport)
+            and not any(event.value is shown for shown in self.early)  # not printed already
+        ):
+            self.show_report(event.value, event.at, event.pid)
+
+    def show_report(self, report: SupervisionReport, at: float, pid: Pid | None = None) -> None:
+        """Prints a report; notes a top-level give-up; follows a restarted child supervisor."""
+        _say(f"{_now(at)}  SUPERVISION  {report}")
+        if report.action == "give_up" and report.supervisor in self.top.values():
+            self.failed = True  # it then exits with kind "shutdown", as in OTP
+        if report.action == "restarted" and pid is not None and report.child_pid is not None:
+            self._follow_restarted(pid, report)
+
+    def _follow_restarted(self, supervisor: Pid, report: SupervisionReport) -> None:
+        name = self.names.get(supervisor)
+        if name is None or report.child_pid is None:
+            return
+        try:
+            children = Supervisor(self.rt, supervisor, name).which_children(timeout=5.0)
+        except SupervisorError:
+            return
+        for child in children:
+            if child.pid == report.child_pid and child.type == "supervisor":
+                self.follow(child.pid, f"{name}/{child.id}", supervisor=True, top=False)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _say(line: str) -> None:
+    """Writes one whole line to stdout at once (process threads print too)."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _now(at: float | None = None) -> str:
+    stamp = time.time() if at is None else at
+    return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
