@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.actors.actor_helpers import HOST, FakeInstance, FakeProgram, expect_event
+from tests.actors.actor_helpers import HOST, FakeInstance, FakeProgram, expect_event, wait_until
 from tests.conftest import AppWriter
 from wippy.actors import (
     EXIT,
@@ -30,7 +30,8 @@ def test_fake_wasm_process_returns_its_result(rt: Runtime, me: Process) -> None:
     rt.add_program("t:fake", program)
     pid = me.spawn_monitored("t:fake", HOST, 20, 22)
     assert expect_event(me, EXIT, pid).value == 42
-    assert program.closed == program.instances and len(program.instances) == 1
+    wait_until(lambda: program.closed == program.instances)  # Close follows the EXIT
+    assert len(program.instances) == 1
 
 
 def test_guest_error_keeps_its_kind_and_instance_is_closed(rt: Runtime, me: Process) -> None:
@@ -45,7 +46,7 @@ def test_guest_error_keeps_its_kind_and_instance_is_closed(rt: Runtime, me: Proc
         "trap",
         "t:fake: unreachable",
     )
-    assert len(program.closed) == 1
+    wait_until(lambda: len(program.closed) == 1)
 
 
 def test_instantiate_failure_is_the_exit_error(rt: Runtime, me: Process) -> None:

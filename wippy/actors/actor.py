@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,7 @@ class ProcessRun:
         if result is None:
             return Step()
         self._table.exit(self.pid, value=result.value)
+        _yield_to_monitors()
         return Close()
 
     def _run(self, fn: Callable[[], Any], then: ActorMessage) -> ActorMessage:
@@ -116,6 +118,7 @@ class ProcessRun:
 
     def _fail(self, exc: BaseException) -> None:
         self._table.exit(self.pid, error=ProcessError.from_exception(exc))
+        _yield_to_monitors()
 
     def _close(self) -> None:
         if self._closed:
@@ -129,6 +132,15 @@ class ProcessRun:
         # A body that closed without finishing (e.g. actor stopped) still must leave the table.
         self._table.kill(self.pid, ProcessError("terminated", "process closed before finishing"))
         self._on_closed(self.pid)
+
+
+def _yield_to_monitors() -> None:
+    """Lets a monitor woken by the EXIT just sent run before this thread cleans up (Close).
+
+    Without it the woken thread waits for the GIL until Close is done or the switch interval
+    (5 ms) passes; ``sleep(0)`` hands the GIL over now.
+    """
+    time.sleep(0)
 
 
 class ProcessActor(pykka.ThreadingActor):

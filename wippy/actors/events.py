@@ -33,8 +33,9 @@ class ProcessError:
 
     kind: str
     message: str
-    trace: str | traceback.TracebackException = field(default="", compare=False, repr=False)
-    """The traceback of a Python exception, formatted on first use (see :attr:`details`)."""
+    trace: str | BaseException = field(default="", compare=False, repr=False)
+    """The Python exception behind the error (its frames cleared), formatted by :attr:`details`
+    on first use; or the text itself."""
     status: int | None = field(default=None, compare=False)
     """The exit status for kind ``"exit"`` (a WASI guest's ``exit(n)``); None otherwise."""
 
@@ -47,7 +48,7 @@ class ProcessError:
         trace = self.trace
         if isinstance(trace, str):
             return trace
-        text = "".join(trace.format())
+        text = "".join(traceback.format_exception(trace))
         object.__setattr__(self, "trace", text)  # formatting is the costly part; do it once
         return text
 
@@ -55,19 +56,27 @@ class ProcessError:
     def from_exception(cls, exc: BaseException) -> ProcessError:
         """Builds the error for ``exc``: wasm errors keep their ``kind``; others are "exception".
 
-        The traceback is captured without reading source lines (that waits for :attr:`details`).
+        The exception is kept for :attr:`details` with the local variables of its frames
+        dropped, so a failed process does not keep its data alive through its EXIT event.
         """
-        trace = traceback.TracebackException(
-            type(exc), exc, exc.__traceback__, lookup_lines=False, compact=True
-        )
+        _drop_locals(exc)
         kind = getattr(exc, "kind", None)
         if isinstance(kind, str) and kind:
             message = getattr(exc, "message", None)
             if not isinstance(message, str):
                 message = str(exc)
             status = getattr(exc, "status", None)
-            return cls(kind, message, trace, status if isinstance(status, int) else None)
-        return cls("exception", f"{type(exc).__name__}: {exc}", trace)
+            return cls(kind, message, exc, status if isinstance(status, int) else None)
+        return cls("exception", f"{type(exc).__name__}: {exc}", exc)
+
+
+def _drop_locals(exc: BaseException) -> None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
 
 
 TERMINATED: Final = ProcessError("terminated", "process was terminated")

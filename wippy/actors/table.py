@@ -125,10 +125,13 @@ class ProcessTable:
             )
 
     def deliver(self, pid: Pid, item: Received) -> bool:
-        """Puts ``item`` in ``pid``'s mailbox; False when ``pid`` is gone (the item is dropped)."""
-        with self._lock:
-            record = self._records.get(pid)
-            return record is not None and record.mailbox.put(item)
+        """Puts ``item`` in ``pid``'s mailbox; False when ``pid`` is gone (the item is dropped).
+
+        Takes no table lock: the mailbox has its own, and an exit closes the mailbox (under the
+        table lock) before anything else, so a put that loses that race returns False.
+        """
+        record = self._records.get(pid)  # a single dict read is atomic
+        return record is not None and record.mailbox.put(item)
 
     def notify_monitors(self, pid: Pid, event: Event) -> int:
         """Delivers ``event`` to every process monitoring ``pid``; returns how many got it."""

@@ -5,21 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from wippy.actors.body import Finished, ProcessBody
 from wippy.wasm.api import Instance, OutputSink, Program
 from wippy.wasm.errors import Terminated
 
 logger = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class WatchesDeadline(Protocol):
-    """An instance that can report ``max_execution`` passing while its guest is blocked."""
-
-    def watch_overdue(self, handler: Callable[[BaseException], object]) -> None:
-        """Calls ``handler`` with the timeout error at the deadline of a running call."""
 
 
 class WasmBody(ProcessBody):
@@ -60,7 +52,7 @@ class WasmBody(ProcessBody):
     def init(self) -> None:
         """Instantiates the program. Raises the engine's ``WasmError`` when that fails."""
         instance = self._program.instantiate(stdout=self._stdout, stderr=self._stderr)
-        if self._on_overdue is not None and isinstance(instance, WatchesDeadline):
+        if self._on_overdue is not None:
             instance.watch_overdue(self._on_overdue)
         with self._lock:
             if self._closed or self._interrupted is not None:

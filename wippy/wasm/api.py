@@ -54,6 +54,13 @@ class Instance(abc.ABC):
     def close(self) -> None:
         """Releases the instance and everything it holds. Idempotent."""
 
+    def watch_overdue(self, handler: Callable[[BaseException], object]) -> None:  # noqa: B027
+        """Has ``handler`` called (from another thread) with the timeout error when the entry's
+        ``max_execution`` passes while a call is still running, even one blocked in a host call.
+
+        Engines that cannot watch a deadline ignore it (the default).
+        """
+
 
 class Program(abc.ABC):
     """An entry ready to instantiate; thread-safe and shared by all of the entry's processes."""

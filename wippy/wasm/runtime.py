@@ -69,7 +69,7 @@ class WasmRuntime:
         self.host_modules = tuple(host_modules)
         self.default_engine = engine
         self._engines: dict[str, Engine] = {}
-        self._programs: dict[tuple[str, str, str], Program] = {}
+        self._programs: dict[tuple[int, str], tuple[ProcessWasm, Program]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -121,12 +121,12 @@ class WasmRuntime:
         """
         entry = registry.get_as(entry_id, ProcessWasm)
         engine_name = self.engine_for(registry, entry, host)
-        # The whole entry is the key: a reloaded registry that changes method, imports, limits
-        # or the file's location must not get the old program back.
-        key = (entry.model_dump_json(), str(registry.directory(entry.fs).path), engine_name)
-        program = self._programs.get(key)
-        if program is not None:
-            return program
+        # Keyed by the entry object itself: a reloaded registry (new entry objects) that changes
+        # method, imports, limits or the file's location must not get the old program back.
+        key = (id(entry), engine_name)
+        cached = self._programs.get(key)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
         spec = self.spec(registry, entry)
         try:
             engine = self.engine(engine_name)
@@ -134,7 +134,11 @@ class WasmRuntime:
             raise type(exc)(f"{entry_id}: engine {engine_name}: {exc}") from None
         program = engine.program(spec)
         with self._lock:
-            return self._programs.setdefault(key, program)
+            cached = self._programs.get(key)
+            if cached is not None and cached[0] is entry:
+                return cached[1]
+            self._programs[key] = (entry, program)  # the entry is kept so its id stays unique
+            return program
 
     def spec(self, registry: Registry, entry: ProcessWasm) -> ProgramSpec:
         """Reads, verifies and describes ``entry`` for an engine (no compilation)."""
