@@ -194,3 +194,13 @@ def test_load_from_parsed_documents(tmp_path: Path) -> None:
     assert registry.root == tmp_path
     with pytest.raises(ConfigError, match=r"virtual\.yaml: expected a mapping"):
         load_registry_from_documents([(tmp_path / "virtual.yaml", [1])])
+
+
+def test_yaml_merge_keys_share_fields_and_may_be_overridden(write_yaml: WriteYaml) -> None:
+    registry = load_ok(write_yaml(doc("""
+        - &host {name: a, kind: process.host, host: {workers: 3}}
+        - <<: *host
+          name: b
+        """)))
+    assert [entry.id for entry in registry] == ["myns:a", "myns:b"]
+    assert registry.get("myns:b").host.workers == 3  # type: ignore[attr-defined]

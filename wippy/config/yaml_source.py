@@ -10,13 +10,25 @@ import yaml
 __all__ = ["read_documents"]
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that rejects a key repeated in one mapping (PyYAML keeps the last silently)."""
+_MERGE = "tag:yaml.org,2002:merge"
+
+# libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
+    """A safe loader that rejects a key repeated in one mapping (PyYAML keeps the last silently).
+
+    Merge keys (``<<: *defaults``) work as in YAML 1.1: keys written in the mapping override the
+    merged ones, which is not a duplicate.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if key_node.tag == _MERGE:
+                continue
+            key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
             except TypeError:  # unhashable key; let the base class report it
@@ -30,7 +42,8 @@ class _StrictLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
             seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def _describe(exc: yaml.YAMLError) -> str:
