@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from wippy.wasm import WasmRuntime
+from tests.actors.actor_helpers import HOST, wippy_threads
+from wippy.actors import Process, Runtime
+from wippy.wasm import Program, WasmRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "wasm"
@@ -20,6 +22,15 @@ EXAMPLES = ROOT / "examples"
 def digest(path: Path) -> str:
     """``sha256:<hex>`` of a file."""
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def call(prog: Program, *args: Any) -> Any:
+    """Instantiates ``prog``, calls it once with ``args`` (converted) and closes the instance."""
+    instance = prog.instantiate()
+    try:
+        return instance.call(prog.convert_args(args))
+    finally:
+        instance.close()
 
 
 AppWriter = Callable[..., Path]
@@ -65,3 +76,32 @@ def write_app(tmp_path: Path) -> AppWriter:
         return app
 
     return write
+
+
+@pytest.fixture
+def no_thread_leak() -> Iterator[None]:
+    """Fails the test if a wippy thread started during it is still alive at the end."""
+    before = wippy_threads()
+    yield
+    left = wippy_threads() - before
+    assert not left, f"threads left behind: {sorted(t.name for t in left)}"
+
+
+@pytest.fixture
+def rt(no_thread_leak: None) -> Iterator[Runtime]:
+    """A runtime with host ``app:processes`` (64 workers); stopped and leak-checked after."""
+    runtime = Runtime()
+    runtime.add_host(HOST, workers=64, queue_size=4096, stop_timeout=2.0)
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+    stats = runtime.stats()
+    assert (stats.processes, stats.monitors, stats.links, stats.handles) == (0, 0, 0, 0), stats
+
+
+@pytest.fixture
+def me(rt: Runtime) -> Iterator[Process]:
+    """A Python-side process handle on ``rt``."""
+    with rt.process() as proc:
+        yield proc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AppWriter
+from tests.loopback import serving
 from wippy import load
 from wippy.actors import EXIT, Event, Process, Runtime
 
@@ -53,15 +53,8 @@ class SlowServer(http.server.ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def slow_server() -> Iterator[str]:
     """Base URL of a slow HTTP server on 127.0.0.1 (``/<seconds>`` delays the answer)."""
-    server = SlowServer(("127.0.0.1", 0), SlowHandler)
-    thread = threading.Thread(target=server.serve_forever, name="slow-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(SlowHandler, SlowServer, "slow-http") as url:
+        yield url
 
 
 @dataclass

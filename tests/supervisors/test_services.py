@@ -9,13 +9,12 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.actors.actor_helpers import wait_until, wippy_threads
+from tests.actors.actor_helpers import wait_until
 from tests.conftest import AppWriter
 from wippy.actors import CANCEL, EXIT, SUPERVISION, Event, Pid, Process, Runtime
 from wippy.config import load_registry
@@ -30,28 +29,6 @@ from wippy.supervisors.service import (
 from wippy.wasm import WasmRuntime
 
 HOST = "app:processes"
-
-
-@pytest.fixture
-def rt() -> Iterator[Runtime]:
-    """A runtime with host ``app:processes``; stopped and checked for leaks after the test."""
-    before = wippy_threads()
-    runtime = Runtime()
-    runtime.add_host(HOST, workers=32, queue_size=64, stop_timeout=2.0)
-    try:
-        yield runtime
-    finally:
-        runtime.stop()
-    stats = runtime.stats()
-    assert (stats.processes, stats.monitors, stats.links, stats.handles) == (0, 0, 0, 0), stats
-    left = wippy_threads() - before
-    assert not left, f"threads left behind: {sorted(t.name for t in left)}"
-
-
-@pytest.fixture
-def me(rt: Runtime) -> Iterator[Process]:
-    with rt.process() as proc:
-        yield proc
 
 
 def fast(**restart: Any) -> RestartSpec:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, call
 from wippy.config import load_registry
 from wippy.wasm import LinkError, Program, WasmRuntime
 
@@ -27,14 +27,6 @@ def load(
     app = write_app({"name": "c", "kind": "process.wasm", "path": path, "method": method,
                      **fields})
     return runtime.program(load_registry(app), "test:c")
-
-
-def call(prog: Program, *args: Any) -> Any:
-    instance = prog.instantiate()
-    try:
-        return instance.call(prog.convert_args(args))
-    finally:
-        instance.close()
 
 
 def test_enabled_interfaces_are_usable(wasm_runtime: WasmRuntime, write_app: AppWriter) -> None:

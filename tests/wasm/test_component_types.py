@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.actors.actor_helpers import expect_event
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, call
 from wippy.actors import EXIT, Runtime, SpawnArgumentError
 from wippy.config import load_registry
 from wippy.wasm import ArgumentError, LinkError, Program, WasmRuntime
@@ -24,10 +24,8 @@ def entry(method: str, name: str = "t") -> dict[str, Any]:
 
 @pytest.fixture
 def program(wasm_runtime: WasmRuntime, write_app: AppWriter) -> Iterator[Any]:
-    """``program("iface#func")``: the loaded Program of a wit_types.wasm entry.
-
-    Each call gets its own entry name: the runtime keeps one program per entry id and hash.
-    """
+    """``program("iface#func")``: the loaded Program of a wit_types.wasm entry (its own name
+    per call, so failures name the entry they came from)."""
     names = iter(range(1_000))
 
     def load(method: str) -> Program:
@@ -35,14 +33,6 @@ def program(wasm_runtime: WasmRuntime, write_app: AppWriter) -> Iterator[Any]:
         return wasm_runtime.program(load_registry(write_app(entry(method, name))), f"test:{name}")
 
     yield load
-
-
-def call(prog: Program, *args: Any) -> Any:
-    instance = prog.instantiate()
-    try:
-        return instance.call(prog.convert_args(args))
-    finally:
-        instance.close()
 
 
 def arg_error(prog: Program, *args: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, AppWriter, digest
+from tests.conftest import EXAMPLES, AppWriter, call, digest
 from wippy.config import load_registry
 from wippy.wasm import ArgumentError, LinkError, Program, WasmRuntime
 
@@ -25,14 +25,6 @@ def types_program(runtime: WasmRuntime, write_app: AppWriter, method: str) -> Pr
     app = write_app({"name": "t", "kind": "process.wasm", "path": "types.wasm",
                      "method": f"wippy:types/api#{method}"})
     return runtime.program(load_registry(app), "test:t")
-
-
-def call(prog: Program, *args: Any) -> Any:
-    instance = prog.instantiate()
-    try:
-        return instance.call(prog.convert_args(args))
-    finally:
-        instance.close()
 
 
 def test_component_export_takes_and_returns_strings(

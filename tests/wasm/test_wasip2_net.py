@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AppWriter
+from tests.loopback import serving
 from wippy.config import load_registry
 from wippy.wasm import LinkError, Program, WasmRuntime
 
@@ -44,15 +45,8 @@ class Pages(http.server.BaseHTTPRequestHandler):
 def web() -> Iterator[str]:
     """Base URL of an HTTP server on 127.0.0.1."""
     Pages.paths = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    thread = threading.Thread(target=server.serve_forever, name="pages", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(Pages, name="pages") as url:
+        yield url
 
 
 def free_port() -> int:

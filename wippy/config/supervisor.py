@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -12,7 +12,14 @@ from .common import ConfigModel, Lifecycle
 from .kinds import Entry, Ref, register_kind
 from .units import Duration, duration_validator
 
-__all__ = ["AUTO_SHUTDOWNS", "RESTART_TYPES", "STRATEGIES", "ChildEntry", "ProcessSupervisor"]
+__all__ = [
+    "AUTO_SHUTDOWNS",
+    "RESTART_TYPES",
+    "STRATEGIES",
+    "ChildEntry",
+    "ProcessSupervisor",
+    "check_supervisor",
+]
 
 STRATEGIES = ("one_for_one", "one_for_all", "rest_for_one", "simple_one_for_one")
 RESTART_TYPES = ("permanent", "transient", "temporary")
@@ -72,28 +79,12 @@ class ProcessSupervisor(Entry):
 
     @model_validator(mode="after")
     def _check_children(self) -> ProcessSupervisor:
-        if self.period <= 0:
-            raise ValueError("period must be greater than zero")
-        seen: set[str] = set()
-        for child in self.children:
-            if child.id in seen:
-                raise ValueError(f"duplicate child id {child.id!r}")
-            seen.add(child.id)
-        if self.strategy == "simple_one_for_one":
-            if len(self.children) != 1:
-                raise ValueError(
-                    "a simple_one_for_one supervisor needs exactly one child (the template "
-                    f"for start_child), got {len(self.children)}"
-                )
-            if self.auto_shutdown != "never":
-                raise ValueError("auto_shutdown must be 'never' for simple_one_for_one (as in OTP)")
-        if self.auto_shutdown == "never":
-            for child in self.children:
-                if child.significant:
-                    raise ValueError(
-                        f"child {child.id!r} is significant but auto_shutdown is 'never' "
-                        "(set auto_shutdown to any_significant or all_significant)"
-                    )
+        check_supervisor(
+            self.strategy,
+            self.auto_shutdown,
+            self.period,
+            [(child.id, child.significant) for child in self.children],
+        )
         return self
 
     def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
@@ -102,6 +93,41 @@ class ProcessSupervisor(Entry):
         if path is None:
             return []
         return [("children", "supervisor tree contains itself: " + " -> ".join(path))]
+
+
+def check_supervisor(
+    strategy: str,
+    auto_shutdown: str,
+    period: float,
+    children: Sequence[tuple[str, bool]],
+) -> None:
+    """Applies OTP's rules to a supervisor's flags and ``(child id, significant)`` pairs.
+
+    Raises ValueError for a period of 0, duplicate child ids, a ``simple_one_for_one`` without
+    exactly one child or with ``auto_shutdown``, and significant children under
+    ``auto_shutdown: never``.
+    """
+    if not period > 0:
+        raise ValueError("period must be greater than zero")
+    ids = [child_id for child_id, _ in children]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate child id {duplicates[0]!r}")
+    if strategy == "simple_one_for_one":
+        if len(children) != 1:
+            raise ValueError(
+                "a simple_one_for_one supervisor needs exactly one child (the template "
+                f"for start_child), got {len(children)}"
+            )
+        if auto_shutdown != "never":
+            raise ValueError("auto_shutdown must be 'never' for simple_one_for_one (as in OTP)")
+    if auto_shutdown == "never":
+        for child_id, significant in children:
+            if significant:
+                raise ValueError(
+                    f"child {child_id!r} is significant but auto_shutdown is 'never' "
+                    "(set auto_shutdown to any_significant or all_significant)"
+                )
 
 
 def _find_cycle(

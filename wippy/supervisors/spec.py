@@ -7,7 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from wippy.config.supervisor import AUTO_SHUTDOWNS, RESTART_TYPES, STRATEGIES, ProcessSupervisor
+from wippy.config.supervisor import (
+    AUTO_SHUTDOWNS,
+    RESTART_TYPES,
+    STRATEGIES,
+    ProcessSupervisor,
+    check_supervisor,
+)
 
 if TYPE_CHECKING:
     from wippy.config import Registry
@@ -122,26 +128,12 @@ class SupervisorSpec:
             )
         if not isinstance(self.intensity, int) or self.intensity < 0:
             raise ValueError(f"intensity must be an int >= 0, got {self.intensity!r}")
-        if not self.period > 0:
-            raise ValueError(f"period must be > 0 s, got {self.period!r}")
-        ids = [child.id for child in self.children]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate child ids: {', '.join(duplicates)}")
-        if self.strategy == "simple_one_for_one":
-            if len(self.children) != 1:
-                raise ValueError(
-                    "simple_one_for_one needs exactly one child spec (the template), "
-                    f"got {len(self.children)}"
-                )
-            if self.auto_shutdown != "never":
-                raise ValueError("auto_shutdown must be 'never' for simple_one_for_one")
-        if self.auto_shutdown == "never":
-            for child in self.children:
-                if child.significant:
-                    raise ValueError(
-                        f"child {child.id!r} is significant but auto_shutdown is 'never'"
-                    )
+        check_supervisor(
+            self.strategy,
+            self.auto_shutdown,
+            self.period,
+            [(child.id, child.significant) for child in self.children],
+        )
 
     @property
     def is_simple(self) -> bool:

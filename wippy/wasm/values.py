@@ -11,10 +11,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from .api import Signature
-from .errors import ArgumentError
+from .errors import ArgumentError, LoadError
 
 _INT_BITS = {"i32": 32, "i64": 64}
 SUPPORTED_CORE_TYPES = frozenset({"i32", "i64", "f32", "f64"})
+
+
+def core_signature(
+    entry_id: str, method: str, params: Sequence[str], results: Sequence[str]
+) -> Signature:
+    """The signature of a core export with these value types.
+
+    Raises :class:`LoadError` naming the first type wippy cannot pass (e.g. ``v128``).
+    """
+    unsupported = [t for t in (*params, *results) if t not in SUPPORTED_CORE_TYPES]
+    if unsupported:
+        raise LoadError(
+            f"{entry_id}: export `{method}` uses {unsupported[0]}, which wippy "
+            "cannot pass to or from Python"
+        )
+    return Signature(method, tuple(("", t) for t in params), tuple(results))
 
 
 def _to_int(value: Any, bits: int) -> int:

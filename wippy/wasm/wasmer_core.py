@@ -18,14 +18,13 @@ from .errors import (
     GuestError,
     HostFunctionError,
     LinkError,
-    LoadError,
     Terminated,
     TrapError,
     WasmError,
 )
 from .profiles import PREVIEW1_MODULE, check_core_imports
 from .spec import HostFunction, HostModule, ProgramSpec
-from .values import SUPPORTED_CORE_TYPES, convert_core_args
+from .values import SUPPORTED_CORE_TYPES, convert_core_args, core_signature
 from .wasmer_engine import first_line
 from .wasmer_wasi import WasiImports
 
@@ -72,17 +71,9 @@ class WasmerProgram(Program):
                 f"(exported functions: {listing})"
             )
         names = _type_names(self.engine.wasmer)
-        params = tuple(("", names.get(int(p), str(p))) for p in ty.params)
-        results = tuple(names.get(int(r), str(r)) for r in ty.results)
-        unsupported = [t for _, t in params if t not in SUPPORTED_CORE_TYPES] + [
-            t for t in results if t not in SUPPORTED_CORE_TYPES
-        ]
-        if unsupported:
-            raise LoadError(
-                f"{self.entry_id}: export `{method}` uses {unsupported[0]}, which wippy "
-                "cannot pass to or from Python"
-            )
-        return Signature(method, params, results)
+        params = [names.get(int(p), str(p)) for p in ty.params]
+        results = [names.get(int(r), str(r)) for r in ty.results]
+        return core_signature(self.entry_id, method, params, results)
 
     def convert_args(self, args: Sequence[Any]) -> tuple[Any, ...]:
         return convert_core_args(self.signature, args)

@@ -11,10 +11,10 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from .api import Instance, OutputSink, Program, Signature
-from .errors import LinkError, LoadError, MemoryLimitExceeded
+from .errors import LinkError, MemoryLimitExceeded
 from .profiles import PREVIEW1_MODULE, check_core_imports
 from .spec import ProgramSpec
-from .values import SUPPORTED_CORE_TYPES, convert_core_args
+from .values import convert_core_args, core_signature
 from .wasmtime_errors import NormalExit, translate
 from .wasmtime_guard import running
 from .wasmtime_host import define_host_modules, read_raw, write_raw
@@ -72,17 +72,9 @@ class CoreProgram(Program):
                 f"{self.spec.entry_id}: module exports no function `{method}` "
                 f"(exported functions: {listing})"
             )
-        params = tuple(("", str(p)) for p in ty.params)
-        results = tuple(str(r) for r in ty.results)
-        unsupported = [t for _, t in params if t not in SUPPORTED_CORE_TYPES] + [
-            t for t in results if t not in SUPPORTED_CORE_TYPES
-        ]
-        if unsupported:
-            raise LoadError(
-                f"{self.spec.entry_id}: export `{method}` uses {unsupported[0]}, which wippy "
-                "cannot pass to or from Python"
-            )
-        return Signature(method, params, results)
+        params = [str(p) for p in ty.params]
+        results = [str(r) for r in ty.results]
+        return core_signature(self.spec.entry_id, method, params, results)
 
     def convert_args(self, args: Sequence[Any]) -> tuple[Any, ...]:
         return convert_core_args(self.signature, args)
