@@ -215,3 +215,20 @@ def test_app_start_failure_names_the_supervisor_and_child(write_app: AppWriter) 
     with pytest.raises(SupervisorStartError) as info:
         wippy.load(path)
     assert "test:bad" in str(info.value) and info.value.child_id == "w"
+
+
+def test_stop_app_stops_supervisors_and_keeps_the_hosts(write_app: AppWriter) -> None:
+    sup_targets.JOURNAL.clear()
+    path = write_app(
+        HOST_ENTRY,
+        {"name": "m", "kind": "process.python", "module": "tests.supervisors.sup_targets",
+         "method": "member"},
+        _supervisor("only", [{"id": "a", "process": "test:m", "args": ["a"]}],
+                    lifecycle={"auto_start": True}),
+    )
+    with wippy.load(path) as rt:
+        rt.stop_app()
+        assert [item.state for item in rt.app_status()] == []
+        assert ("stop", "a") in sup_targets.JOURNAL
+        assert rt.host_stats("test:processes").state.value == "running"
+        rt.stop_app()  # idempotent

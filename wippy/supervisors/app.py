@@ -99,6 +99,11 @@ class AppRuntime(Runtime):
             for entry_id, kind, pid in items
         ]
 
+    def stop_app(self) -> None:
+        """Stops the started supervisors and services in reverse start order, each with its own
+        shutdown settings, and waits for each; the hosts keep running. Idempotent."""
+        self._stop_items()
+
     def _stop_items(self) -> None:
         with self._app_lock:
             items, self._items = list(self._items), []
