@@ -8,9 +8,10 @@ guest runs on), never in wasmtime-py's module-wide global.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -27,9 +28,45 @@ _VALTYPES = {
 _KIND = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
 _FIELD = {0: "i32", 1: "i64", 2: "f32", 3: "f64"}
 
-_registry: dict[int, tuple[HostFunction, tuple[str, ...]]] = {}
-_registry_lock = threading.Lock()
-_next_id = 1
+T = TypeVar("T")
+
+
+class Handles(Generic[T]):
+    """Python objects by integer key, for the ``void *env`` of wasmtime callbacks; thread-safe.
+
+    Keys start at 1 (a null ``env`` reads back as 0) and are never reused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[int, T] = {}
+        self._keys = itertools.count(1)
+
+    def add(self, value: T) -> int:
+        """Stores ``value``; returns its key."""
+        with self._lock:
+            key = next(self._keys)
+            self._items[key] = value
+            return key
+
+    def get(self, key: int) -> T:
+        """The value of ``key``. Raises KeyError once it was removed."""
+        with self._lock:
+            return self._items[key]
+
+    def set(self, key: int, value: T) -> None:
+        """Replaces the value of a live ``key``."""
+        with self._lock:
+            if key in self._items:
+                self._items[key] = value
+
+    def remove(self, key: int) -> None:
+        """Forgets ``key`` (no-op when absent)."""
+        with self._lock:
+            self._items.pop(key, None)
+
+
+_functions: Handles[tuple[HostFunction, tuple[str, ...]]] = Handles()
 
 
 def read_raw(val: Any) -> int | float:
@@ -43,15 +80,25 @@ def write_raw(val: Any, ty: str, value: Any) -> None:
     setattr(val.of, ty, value)
 
 
-def _trap(message: str) -> int:
+def new_trap(message: str) -> int:
+    """A new wasmtime trap with ``message``, as the pointer a callback returns."""
     data = message.encode("utf-8")
     trap = ffi.wasmtime_trap_new(data, len(data))
     return ctypes.cast(trap, ctypes.c_void_p).value or 0
 
 
+def host_call_failed(exc: BaseException, message: str) -> int:
+    """Records ``exc`` for the guest calling on this thread (its call re-raises it) and returns
+    a trap with ``message`` for the callback to return."""
+    guard = current_guard()
+    if guard is not None:
+        guard.host_error = exc
+    return new_trap(message)
+
+
 @ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
 def _trampoline(env: Any, _caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> int:
-    fn, result_types = _registry[env or 0]
+    fn, result_types = _functions.get(env or 0)
     try:
         value = fn(*[read_raw(args[i]) for i in range(nargs)])
         if nresults == 1:
@@ -61,25 +108,12 @@ def _trampoline(env: Any, _caller: Any, args: Any, nargs: int, results: Any, nre
                 write_raw(results[i], ty, item)
         return 0
     except BaseException as exc:  # recorded for the calling guest, re-raised by its call
-        guard = current_guard()
-        if guard is not None:
-            guard.host_error = exc
-        return _trap(f"host function raised {type(exc).__name__}: {exc}")
-
-
-def _register(fn: HostFunction, results: tuple[str, ...]) -> int:
-    global _next_id
-    with _registry_lock:
-        key = _next_id
-        _next_id += 1
-        _registry[key] = (fn, results)
-    return key
+        return host_call_failed(exc, f"host function raised {type(exc).__name__}: {exc}")
 
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
 def _finalize(env: Any) -> None:
-    with _registry_lock:
-        _registry.pop(env or 0, None)
+    _functions.remove(env or 0)
 
 
 def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) -> None:
@@ -97,7 +131,7 @@ def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) 
             )
             mod = module.name.encode("utf-8")
             fname = name.encode("utf-8")
-            key = _register(fn, tuple(results))
+            key = _functions.add((fn, tuple(results)))
             error = ffi.wasmtime_linker_define_func(
                 linker.ptr(), mod, len(mod), fname, len(fname), functype.ptr(),
                 _trampoline, key, _finalize,

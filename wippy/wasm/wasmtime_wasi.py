@@ -19,6 +19,7 @@ from wasmtime import _ffi as ffi
 from .api import OutputSink
 from .spec import ProgramSpec
 from .wasmtime_guard import current_guard
+from .wasmtime_host import Handles, host_call_failed, new_trap
 
 
 class _Outputs:
@@ -151,40 +152,16 @@ class _Delegate:
         self.helper = wasmtime.Module(engine, _HELPER_WAT)
 
 
-class _Engines:
-    """The engines of linkers with wippy's poll_oneoff, by key; delegates built on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[int, tuple[wasmtime.Engine, _Delegate | None]] = {}
-        self._next = 1
-
-    def add(self, engine: wasmtime.Engine) -> int:
-        with self._lock:
-            key, self._next = self._next, self._next + 1
-            self._items[key] = (engine, None)
-            return key
-
-    def remove(self, key: int) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-    def delegate(self, key: int) -> _Delegate:
-        with self._lock:
-            engine, delegate = self._items[key]
-        if delegate is None:
-            delegate = _Delegate(engine)
-            with self._lock:
-                self._items[key] = (engine, delegate)
-        return delegate
+_engines: Handles[tuple[wasmtime.Engine, _Delegate | None]] = Handles()
+"""The engine of each linker with wippy's poll_oneoff; its delegate is built on first use."""
 
 
-_engines = _Engines()
-
-
-def _trap(message: str) -> int:
-    data = message.encode("utf-8")
-    return ctypes.cast(ffi.wasmtime_trap_new(data, len(data)), ctypes.c_void_p).value or 0
+def _delegate_for(key: int) -> _Delegate:
+    engine, delegate = _engines.get(key)
+    if delegate is None:
+        delegate = _Delegate(engine)
+        _engines.set(key, (engine, delegate))
+    return delegate
 
 
 def _u32(value: int) -> int:
@@ -268,7 +245,7 @@ def _sleep(caller: Any, subs: int, out: int, nevents: int, deadlines: list[float
 
 def _delegate(key: int, caller: Any, args: Any, results: Any) -> int:
     """Runs wasmtime's own poll_oneoff on the guest's memory; 0 or a trap pointer."""
-    delegate = _engines.delegate(key)
+    delegate = _delegate_for(key)
     mem = _Memory(caller)
     context = mem.context
     imports = (ffi.wasmtime_extern_t * 2)()
@@ -276,7 +253,7 @@ def _delegate(key: int, caller: Any, args: Any, results: Any) -> int:
         delegate.linker.ptr(), context, PREVIEW1.encode(), len(PREVIEW1), b"poll_oneoff", 11,
         ctypes.byref(imports[0]),
     ):
-        return _trap("poll_oneoff: wasmtime's implementation is missing")
+        return new_trap("poll_oneoff: wasmtime's implementation is missing")
     imports[1] = mem.item
     instance = ffi.wasmtime_instance_t()
     trap = ctypes.POINTER(ffi.wasm_trap_t)()
@@ -284,7 +261,7 @@ def _delegate(key: int, caller: Any, args: Any, results: Any) -> int:
         context, delegate.helper.ptr(), imports, 2, ctypes.byref(instance), ctypes.byref(trap)
     )
     if error:
-        return _trap(f"poll_oneoff: {wasmtime.WasmtimeError._from_ptr(error)}")
+        return new_trap(f"poll_oneoff: {wasmtime.WasmtimeError._from_ptr(error)}")
     if trap:
         return ctypes.cast(trap, ctypes.c_void_p).value or 0
     func = ffi.wasmtime_extern_t()
@@ -300,7 +277,7 @@ def _delegate(key: int, caller: Any, args: Any, results: Any) -> int:
         context, ctypes.byref(func.of.func), params, 4, result, 1, ctypes.byref(trap)
     )
     if error:
-        return _trap(f"poll_oneoff: {wasmtime.WasmtimeError._from_ptr(error)}")
+        return new_trap(f"poll_oneoff: {wasmtime.WasmtimeError._from_ptr(error)}")
     if trap:
         return ctypes.cast(trap, ctypes.c_void_p).value or 0
     results[0].kind = _I32
@@ -320,12 +297,9 @@ def _poll_oneoff(env: Any, caller: Any, args: Any, nargs: int, results: Any, nre
         results[0].of.i32 = status
         return 0
     except _Stopped as stop:
-        return _trap(f"wippy: guest stopped ({stop})")
+        return new_trap(f"wippy: guest stopped ({stop})")
     except BaseException as exc:  # recorded for the calling guest, like a host function's
-        guard = current_guard()
-        if guard is not None:
-            guard.host_error = exc
-        return _trap(f"poll_oneoff failed: {type(exc).__name__}: {exc}")
+        return host_call_failed(exc, f"poll_oneoff failed: {type(exc).__name__}: {exc}")
 
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
@@ -337,7 +311,7 @@ def define_wasi(linker: wasmtime.Linker, engine: wasmtime.Engine) -> None:
     """Defines WASI preview 1 on ``linker``, with wippy's interruptible ``poll_oneoff``."""
     linker.define_wasi()
     ty = wasmtime.FuncType([wasmtime.ValType.i32()] * 4, [wasmtime.ValType.i32()])
-    key = _engines.add(engine)
+    key = _engines.add((engine, None))
     linker.allow_shadowing = True
     try:
         error = ffi.wasmtime_linker_define_func(
