@@ -8,8 +8,9 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from wippy.actors import EXIT, Event, Pid, Runtime
+from wippy.actors import Pid, Runtime
 from wippy.config import ProcessSupervisor
+from wippy.supervisors.children import await_exit
 from wippy.supervisors.client import start_supervisor
 from wippy.supervisors.service import ServiceSpec, service_order, start_service
 
@@ -115,12 +116,7 @@ class AppRuntime(Runtime):
                 if not handle.cancel(pid, reason="app stopping", grace=math.inf):
                     continue
                 logger.info("stopping %s %s (%s)", kind, entry_id, pid)
-
-                def exit_of(item: object, pid: Pid = pid) -> bool:
-                    return isinstance(item, Event) and item.type == EXIT and item.pid == pid
-
-                event = handle.receive(None, match=exit_of)
-                assert isinstance(event, Event)
+                event = await_exit(handle, pid)
                 if event.error is not None and event.error.kind != "noproc":
                     logger.warning("%s %s stopped with %s", kind, entry_id, event.error)
 

@@ -7,7 +7,8 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-from wippy.actors import EXIT, Event, Pid, Process
+from wippy.actors import Event, Pid, Process
+from wippy.supervisors.children import exit_of
 from wippy.supervisors.errors import SupervisorError
 from wippy.supervisors.spec import ChildSpec, SupervisorSpec
 from wippy.supervisors.supervisor import (
@@ -130,13 +131,13 @@ class Supervisor:
         """
         with self.runtime.process() as handle:
             handle.monitor(self.pid)
-            first = handle.receive(0, match=_exit_of(self.pid))
+            first = handle.receive(0, match=exit_of(self.pid))
             if first is not None:
                 assert isinstance(first, Event)
                 return None if first.error is not None and first.error.kind == "noproc" else first
             grace = math.inf if timeout is None else timeout
             handle.cancel(self.pid, reason="shutdown", grace=grace)
-            event = handle.receive(None, match=_exit_of(self.pid))
+            event = handle.receive(None, match=exit_of(self.pid))
             assert isinstance(event, Event)
             return event
 
@@ -159,10 +160,3 @@ class Supervisor:
                     raise SupervisorError(
                         "timeout", f"{self.name} did not answer {name} within {timeout}s"
                     ) from None
-
-
-def _exit_of(pid: Pid) -> Any:
-    def match(item: object) -> bool:
-        return isinstance(item, Event) and item.type == EXIT and item.pid == pid
-
-    return match

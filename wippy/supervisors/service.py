@@ -55,6 +55,7 @@ from wippy.actors import (
     SpawnError,
 )
 from wippy.config.service import ProcessService
+from wippy.supervisors.children import exit_of, spawn_child, stop_child
 from wippy.supervisors.errors import SupervisorError
 from wippy.supervisors.reports import Action, SupervisionReport, report
 
@@ -71,10 +72,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("wippy.supervisors")
-
-SHUTDOWN_MARGIN = 1.0
-"""Seconds the manager waits beyond ``stop_timeout`` for the EXIT of a child the runtime was
-asked to terminate, before terminating it itself."""
 
 
 class ServiceStartError(SupervisorError):
@@ -299,7 +296,7 @@ def start_service(
     manager is spawned by that process and monitored by it from the start, so none of its
     SUPERVISION reports after ``started`` nor its EXIT can be missed (only those two events of
     the manager are taken from the owner's mailbox while waiting). Cancel the returned pid to
-    stop the service (it needs ``stop_timeout`` plus a second at most). Raises
+    stop the service (it needs ``stop_timeout`` at most: the child is terminated then). Raises
     :class:`ServiceStartError` when the manager cannot be spawned, the first child cannot be
     spawned, or ``start_timeout`` passes first (the manager is then terminated).
     """
@@ -316,8 +313,7 @@ def _start(proc: Process, spec: ServiceSpec, manager_host: str | None, keep_moni
     except SpawnError as exc:
         raise ServiceStartError(name, f"cannot spawn its manager: {exc}") from exc
 
-    def exit_of_manager(item: Received) -> bool:
-        return isinstance(item, Event) and item.pid == pid and item.type == EXIT
+    exit_of_manager = exit_of(pid)
 
     def outcome(item: Received) -> bool:
         if exit_of_manager(item):
@@ -370,12 +366,7 @@ class _Manager:
 
     def spawn(self) -> Pid:
         spec = self.spec
-        if isinstance(spec.process, str):
-            pid = self.proc.spawn_linked_monitored(spec.process, spec.host, *spec.input)
-        else:
-            pid = self.proc.spawn_function(
-                spec.process, spec.host, *spec.input, monitor=True, link=True
-            )
+        pid = spawn_child(self.proc, spec.process, spec.host, spec.input)
         self.child = pid
         self.started_at = time.monotonic()
         return pid
@@ -452,25 +443,13 @@ class _Manager:
             self.report("shutdown", detail=f"cancelled ({reason}); no child running")
             return
         grace = self.spec.stop_timeout
-        self.proc.cancel(child, f"service {self.name} stopping: {reason}", grace=grace)
-        deadline = time.monotonic() + grace + SHUTDOWN_MARGIN
-        exit_event: Event | None = None
-        while exit_event is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            item = self.proc.receive(timeout=remaining)
-            if isinstance(item, Event) and item.type == EXIT and item.pid == child:
-                exit_event = item
-        if exit_event is None:
-            self.proc.terminate(child)
-            how = "terminated"
-        elif exit_event.error is not None and exit_event.error.kind == "terminated":
+        # The runtime terminates the child when the grace ends, so its EXIT always comes.
+        event = stop_child(self.proc, child, grace, f"service {self.name} stopping: {reason}")
+        if event.error is not None and event.error.kind == "terminated":
             how = f"terminated after stop_timeout {grace:g}s"
         else:
             how = "exited after CANCEL"
-        error = exit_event.error if exit_event is not None else None
-        self.report("shutdown", error, f"cancelled ({reason}); child {how}")
+        self.report("shutdown", event.error, f"cancelled ({reason}); child {how}")
 
 
 def _manage(proc: Process, spec: ServiceSpec) -> Any:

@@ -31,6 +31,7 @@ from wippy.actors import (
     SpawnError,
 )
 from wippy.config.supervisor import ProcessSupervisor
+from wippy.supervisors.children import await_exit, request_stop, spawn_child, stop_child
 from wippy.supervisors.errors import SupervisorError, SupervisorStartError
 from wippy.supervisors.reports import Action, SupervisionReport, report
 from wippy.supervisors.spec import ChildSpec, SupervisorSpec
@@ -269,10 +270,8 @@ class SupervisorProcess:
                     process = nested
             if isinstance(process, SupervisorSpec):
                 pid = self._start_supervisor_child(process, host, child.id)
-            elif isinstance(process, str):
-                pid = proc.spawn_linked_monitored(process, host, *child.args)
             else:
-                pid = proc.spawn_function(process, host, *child.args, monitor=True, link=True)
+                pid = spawn_child(proc, process, host, child.args)
         except SupervisorStartError as exc:
             error = exc.error if isinstance(exc.error, ProcessError) else None
             raise _StartFailed(child.id, error or ProcessError("start_failed", str(exc))) from exc
@@ -309,26 +308,9 @@ class SupervisorProcess:
         pid = child.pid
         if pid is None:
             return
-        self._request_stop(pid, child.spec.shutdown_time)
-        self._await_exit(pid)
+        stop_child(self._proc, pid, child.spec.shutdown_time)
         self._by_pid.pop(pid, None)
         child.pid = None
-
-    def _request_stop(self, pid: Pid, grace: float) -> None:
-        proc = self._proc
-        proc.unlink(pid)
-        if grace <= 0:
-            proc.terminate(pid)
-        else:
-            proc.cancel(pid, reason="shutdown", grace=grace)
-
-    def _await_exit(self, pid: Pid) -> Event:
-        def is_exit(item: object) -> bool:
-            return isinstance(item, Event) and item.type == EXIT and item.pid == pid
-
-        event = self._proc.receive(None, match=is_exit)
-        assert isinstance(event, Event)
-        return event
 
     def _stop_all(self) -> None:
         """Stops every running child: in reverse start order, or all at once when simple."""
@@ -336,10 +318,10 @@ class SupervisorProcess:
         if self._spec.is_simple:
             for child in running:
                 assert child.pid is not None
-                self._request_stop(child.pid, child.spec.shutdown_time)
+                request_stop(self._proc, child.pid, child.spec.shutdown_time)
             for child in running:
                 assert child.pid is not None
-                self._await_exit(child.pid)
+                await_exit(self._proc, child.pid)
                 self._by_pid.pop(child.pid, None)
                 child.pid = None
         else:
