@@ -7,6 +7,7 @@ import pty
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,28 @@ def send(proc: subprocess.Popen[str], signum: signal.Signals) -> None:
 def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str, str]:
     """Waits for the subprocess (killing it after ``timeout``); returns status, rest of
     stdout, rest of stderr."""
+    # Read through the file objects, not communicate(): after readline() they may hold lines
+    # already read from the pipe, which communicate() (reading the raw descriptors) would lose.
+    texts: dict[str, str] = {}
+    readers = [
+        threading.Thread(target=lambda n=name, f=stream: texts.__setitem__(n, f.read()))
+        for name, stream in (("out", proc.stdout), ("err", proc.stderr))
+    ]
+    for reader in readers:
+        reader.start()
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"wippy did not exit within {timeout}s: {out!r} {err!r}") from None
-    return proc.returncode, out, err
+        proc.wait()
+        for reader in readers:
+            reader.join()
+        raise AssertionError(
+            f"wippy did not exit within {timeout}s: {texts.get('out')!r} {texts.get('err')!r}"
+        ) from None
+    for reader in readers:
+        reader.join()
+    return proc.returncode, texts["out"], texts["err"]
 
 
 def write_yaml(folder: Path, *entries: dict[str, Any], namespace: str = "t") -> Path:

@@ -166,13 +166,17 @@ def test_nested_supervisors_are_followed(cache: Path, tmp_path: Path) -> None:
     del inner["lifecycle"]  # started by outer only
     folder = app(tmp_path, inner, supervisor("outer", {"id": "in", "process": "t:inner"}))
     proc = popen(cache, "-C", str(folder), "start")
-    seen = read_until(proc.stdout, "f: running")
+    # The child may print before the app has finished starting: wait for both, so the
+    # signal stops a started app.
+    seen = read_until(proc.stdout, "Ctrl-C or SIGTERM stops the app")
+    if "f: running" not in seen:
+        seen = seen + read_until(proc.stdout, "f: running")
     proc.send_signal(signal.SIGTERM)
     status, rest, err = finish(proc)
     out = "\n".join(seen) + "\n" + rest
     assert status == 0, err
     # the inner supervisor's own reports: its child failed once and was restarted
-    assert "t:inner: child_exit f (<t:pool." in out
+    assert "t:inner: child_exit f (<t:pool." in out, out
     assert "RuntimeError: f fails the first time" in out
     assert "t:inner: restarted f (<t:pool." in out
     assert exits(out) == ["t:outer/in", "t:outer"]  # the inner one stops first, as a child
