@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, call
 from wippy.config import load_registry
 from wippy.wasm import (
     ArgumentError,
@@ -41,14 +41,6 @@ def program(runtime: WasmRuntime, write_app: AppWriter, *entries: dict[str, Any]
     return runtime.program(registry, f"test:{entries[0]['name']}")
 
 
-def run(prog: Program, *args: Any) -> Any:
-    instance = prog.instantiate()
-    try:
-        return instance.call(prog.convert_args(args))
-    finally:
-        instance.close()
-
-
 @pytest.mark.parametrize(
     ("method", "args", "expected"),
     [
@@ -67,7 +59,7 @@ def test_numbers_convert_both_ways(
     wasm_runtime: WasmRuntime, write_app: AppWriter, method: str, args: tuple[Any, ...],
     expected: Any,
 ) -> None:
-    assert run(program(wasm_runtime, write_app, traps(method)), *args) == expected
+    assert call(program(wasm_runtime, write_app, traps(method)), *args) == expected
 
 
 @pytest.mark.parametrize(
@@ -105,7 +97,7 @@ def test_traps_are_errors_with_the_trap_message(
 ) -> None:
     prog = program(wasm_runtime, write_app, traps(method))
     with pytest.raises(TrapError) as err:
-        run(prog, *args)
+        call(prog, *args)
     assert err.value.kind == "trap"
     assert f"test:{method}: guest trapped" in str(err.value)
     assert message in str(err.value)
@@ -116,8 +108,8 @@ def test_an_instance_survives_a_trap_in_another_instance(
 ) -> None:
     prog = program(wasm_runtime, write_app, traps("div_zero"))
     with pytest.raises(TrapError):
-        run(prog, 0)
-    assert run(prog, 1) == 1
+        call(prog, 0)
+    assert call(prog, 1) == 1
 
 
 @pytest.mark.engines("wasmtime")
@@ -127,7 +119,7 @@ def test_busy_loop_is_stopped_by_max_execution(
     prog = program(wasm_runtime, write_app, traps("busy", limits={"max_execution_ms": 200}))
     started = time.monotonic()
     with pytest.raises(ExecutionTimeout, match="test:busy: execution time limit of 200 ms"):
-        run(prog)
+        call(prog)
     assert time.monotonic() - started < 10
 
 
@@ -135,7 +127,7 @@ def test_busy_loop_is_stopped_by_max_execution(
 def test_fuel_budget_stops_a_busy_loop(wasm_runtime: WasmRuntime, write_app: AppWriter) -> None:
     prog = program(wasm_runtime, write_app, traps("busy", limits={"fuel": 100_000}))
     with pytest.raises(FuelExhausted, match="fuel budget of 100000 exhausted") as err:
-        run(prog)
+        call(prog)
     assert err.value.kind == "fuel"
 
 
@@ -144,9 +136,9 @@ def test_fuel_budget_lets_small_work_finish(
     wasm_runtime: WasmRuntime, write_app: AppWriter
 ) -> None:
     prog = program(wasm_runtime, write_app, traps("count", limits={"fuel": 1_000_000}))
-    assert run(prog, 1000) == 1000
+    assert call(prog, 1000) == 1000
     with pytest.raises(FuelExhausted):
-        run(prog, 10_000_000)
+        call(prog, 10_000_000)
 
 
 @pytest.mark.engines("wasmtime")
@@ -154,7 +146,7 @@ def test_memory_bomb_hits_max_memory(wasm_runtime: WasmRuntime, write_app: AppWr
     entry = {"name": "bomb", "kind": "process.wasm", "path": "membomb.wasm",
              "method": "grow_forever", "limits": {"max_memory": "4MiB"}}
     with pytest.raises(MemoryLimitExceeded, match="memory limit of 4194304 bytes reached") as err:
-        run(program(wasm_runtime, write_app, entry))
+        call(program(wasm_runtime, write_app, entry))
     assert err.value.kind == "memory"
 
 
@@ -191,7 +183,7 @@ def test_interrupt_stops_a_busy_guest_from_another_thread(
 def test_proc_exit_zero_is_a_normal_exit(wasm_runtime: WasmRuntime, write_app: AppWriter) -> None:
     entry = {"name": "ok", "kind": "process.wasm", "path": "proc_exit.wasm",
              "method": "exit_with", "imports": ["wasi:cli"]}
-    assert run(program(wasm_runtime, write_app, entry), 0) is None
+    assert call(program(wasm_runtime, write_app, entry), 0) is None
 
 
 def test_proc_exit_nonzero_carries_the_status(
@@ -200,7 +192,7 @@ def test_proc_exit_nonzero_carries_the_status(
     entry = {"name": "bad", "kind": "process.wasm", "path": "proc_exit.wasm",
              "method": "exit_with", "imports": ["wasi:cli"]}
     with pytest.raises(ExitError, match="test:bad: guest exited with status 7") as err:
-        run(program(wasm_runtime, write_app, entry), 7)
+        call(program(wasm_runtime, write_app, entry), 7)
     assert err.value.status == 7
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, call
 from tests.loopback import serving
 from wippy.config import load_registry
 from wippy.wasm import LinkError, Program, WasmRuntime
@@ -62,21 +62,13 @@ def p2(runtime: WasmRuntime, write_app: AppWriter, method: str, imports: list[st
     return runtime.program(load_registry(app), "test:p2")
 
 
-def run(prog: Program, *args: Any) -> Any:
-    instance = prog.instantiate()
-    try:
-        return instance.call(prog.convert_args(args))
-    finally:
-        instance.close()
-
-
 def test_http_get_reaches_a_loopback_server(
     wasm_runtime: WasmRuntime, write_app: AppWriter, web: str
 ) -> None:
     prog = p2(wasm_runtime, write_app, "http-get")
-    assert run(prog, f"{web}/size/1234") == {"ok": {"status": 200, "body-length": 1234}}
-    assert run(prog, f"{web}/size/300000") == {"ok": {"status": 200, "body-length": 300000}}
-    assert run(prog, f"{web}/missing?q=1") == {"ok": {"status": 404, "body-length": 8}}
+    assert call(prog, f"{web}/size/1234") == {"ok": {"status": 200, "body-length": 1234}}
+    assert call(prog, f"{web}/size/300000") == {"ok": {"status": 200, "body-length": 300000}}
+    assert call(prog, f"{web}/missing?q=1") == {"ok": {"status": 404, "body-length": 8}}
     assert Pages.paths == ["/size/1234", "/size/300000", "/missing?q=1"]
 
 
@@ -84,7 +76,7 @@ def test_http_errors_come_back_as_wasi_http_error_codes(
     wasm_runtime: WasmRuntime, write_app: AppWriter
 ) -> None:
     prog = p2(wasm_runtime, write_app, "http-get")
-    assert run(prog, f"http://127.0.0.1:{free_port()}/") == {
+    assert call(prog, f"http://127.0.0.1:{free_port()}/") == {
         "err": "request failed: connection-refused"
     }
 
@@ -115,7 +107,7 @@ def test_tcp_sockets_are_refused_by_wasmtime_py_50(
     thread.start()
     try:
         prog = p2(wasm_runtime, write_app, "tcp-echo")
-        result = run(prog, server.server_address[1], "hello")
+        result = call(prog, server.server_address[1], "hello")
     finally:
         server.shutdown()
         server.server_close()

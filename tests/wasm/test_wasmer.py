@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppWriter
+from tests.conftest import AppWriter, call
 from tests.wasm.conftest import WASMER_PROBLEM, needs_wasmer
 from wippy.actors import EXIT, EntryLoadError, Runtime
 from wippy.config import ConfigError, load_registry
-from wippy.wasm import LoadError, Program, Terminated, WasmRuntime
+from wippy.wasm import LoadError, Terminated, WasmRuntime
 from wippy.wasm.wasmer_core import WasmerProgram
 
 
@@ -132,7 +132,7 @@ def test_host_engine_applies_to_entries_spawned_on_it(
         assert isinstance(on_wasmer, WasmerProgram)
         assert not isinstance(default, WasmerProgram)
         for program in (on_wasmer, default):
-            assert _run(program, 20, 22) == 42
+            assert call(program, 20, 22) == 42
 
 
 @needs_wasmer
@@ -145,7 +145,7 @@ def test_each_engine_caches_its_own_artifacts(write_app: AppWriter, tmp_path: Pa
     dirs = sorted(path.parent.name.split("-")[0] for path in cache.rglob("*.bin"))
     assert dirs == ["wasmer", "wasmtime"]
     with WasmRuntime(cache_dir=cache, engine="wasmer") as again:
-        assert _run(again.program(registry, "test:b"), 2, 3) == 5
+        assert call(again.program(registry, "test:b"), 2, 3) == 5
         assert (again.engine().cache.hits, again.engine().cache.misses) == (1, 0)
 
 
@@ -202,14 +202,6 @@ def test_wasmer_guests_run_as_processes(write_app: AppWriter, wasm_cache_dir: Pa
     assert results["test:c"].ok
     assert {stream for stream, _ in output} == {"stderr"}
     assert b"".join(data for _, data in output) == b"from wasmer\n"
-
-
-def _run(program: Program, *args: Any) -> Any:
-    instance = program.instantiate()
-    try:
-        return instance.call(program.convert_args(args))
-    finally:
-        instance.close()
 
 
 def test_a_hosts_engine_applies_when_spawning(write_app: AppWriter, wasm_cache_dir: Path) -> None:
