@@ -55,7 +55,6 @@ class AppRuntime(Runtime):
         start: bool = True,
     ) -> None:
         super().__init__(registry, wasm=wasm, output=output, engine=engine)
-        self._app_registry = registry
         self._items: list[tuple[str, AppKind, Pid]] = []
         self._app_lock = threading.Lock()
         self._app_started = False
@@ -72,7 +71,8 @@ class AppRuntime(Runtime):
             if self._app_started:
                 return
             self._app_started = True
-        registry = self._app_registry
+        registry = self.registry
+        assert registry is not None  # given to the constructor
         try:
             for entry in registry.of_kind(ProcessSupervisor):
                 if entry.lifecycle.auto_start:

@@ -280,11 +280,17 @@ class SupervisorProcess:
         child.pid = pid
         self._by_pid[pid] = child
 
+    def _is_registry_supervisor(self, entry_id: str) -> bool:
+        registry = self._runtime.registry
+        return (
+            registry is not None
+            and entry_id in registry
+            and isinstance(registry.get(entry_id), ProcessSupervisor)
+        )
+
     def _registry_supervisor(self, entry_id: str) -> SupervisorSpec | None:
         registry = self._runtime.registry
-        if registry is None or entry_id not in registry:
-            return None
-        if not isinstance(registry.get(entry_id), ProcessSupervisor):
+        if registry is None or not self._is_registry_supervisor(entry_id):
             return None
         return SupervisorSpec.from_registry(registry, entry_id)
 
@@ -374,7 +380,7 @@ class SupervisorProcess:
     def _is_sup(self, child: _Child) -> bool:
         process = child.spec.process
         return isinstance(process, SupervisorSpec) or (
-            isinstance(process, str) and self._registry_supervisor(process) is not None
+            isinstance(process, str) and self._is_registry_supervisor(process)
         )
 
     def _call_count_children(self) -> ChildCounts:
