@@ -5,7 +5,7 @@ from __future__ import annotations
 import wasmtime
 
 from wippy.wasm import LimitSpec, ProgramSpec
-from wippy.wasm.wasmtime_engine import WasmtimeEngine
+from wippy.wasm.wasmtime.engine import WasmtimeEngine
 
 from .apps import TRAPS
 from .harness import WASMTIME, WIPPY, Goal, Scenario, Sizes, per_op_us, rounds

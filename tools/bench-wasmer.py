@@ -63,8 +63,8 @@ sys.path.insert(0, str(ROOT))
 import wasmtime  # noqa: E402
 
 from wippy.wasm import ProgramSpec, WasiSpec  # noqa: E402
-from wippy.wasm.wasmer_engine import WasmerEngine  # noqa: E402
-from wippy.wasm.wasmtime_engine import WasmtimeEngine  # noqa: E402
+from wippy.wasm.wasmer.engine import WasmerEngine  # noqa: E402
+from wippy.wasm.wasmtime.engine import WasmtimeEngine  # noqa: E402
 
 
 def per_op_us(run: Callable[[], int]) -> float:

@@ -19,7 +19,7 @@ import pytest
 
 from wippy.wasm import WasmRuntime
 from wippy.wasm.runtime import ENGINES
-from wippy.wasm.wasmer_engine import WasmerUnavailable, load_wasmer
+from wippy.wasm.wasmer.engine import WasmerUnavailable, load_wasmer
 
 
 def wasmer_problem() -> str | None:

@@ -16,7 +16,7 @@ from tests.wasm.conftest import WASMER_PROBLEM, needs_wasmer
 from wippy.actors import EXIT, EntryLoadError, Runtime
 from wippy.config import ConfigError, load_registry
 from wippy.wasm import LoadError, Terminated, WasmRuntime
-from wippy.wasm.wasmer_core import WasmerProgram
+from wippy.wasm.wasmer.core import WasmerProgram
 
 
 def traps(name: str, method: str = "add", **fields: Any) -> dict[str, Any]:

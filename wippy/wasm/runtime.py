@@ -91,11 +91,11 @@ class WasmRuntime:
 
     def _create_engine(self, name: str) -> Engine:
         if name == "wasmtime":
-            from .wasmtime_engine import WasmtimeEngine
+            from .wasmtime.engine import WasmtimeEngine
 
             return WasmtimeEngine(self.cache_dir)
         if name == "wasmer":
-            from .wasmer_engine import WasmerEngine
+            from .wasmer.engine import WasmerEngine
 
             return WasmerEngine(self.cache_dir)
         raise LoadError(f"unknown engine {name!r} (known engines: {', '.join(ENGINES)})")

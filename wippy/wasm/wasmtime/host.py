@@ -1,7 +1,7 @@
 """Python host functions for core modules, defined on a wasmtime linker.
 
 Unlike ``wasmtime.Linker.define_func``, an exception raised by the Python function is recorded on
-the calling guest's own :class:`~wippy.wasm.wasmtime_guard.Guard` (found through the thread the
+the calling guest's own :class:`~wippy.wasm.wasmtime.guard.Guard` (found through the thread the
 guest runs on), never in wasmtime-py's module-wide global.
 """
 
@@ -16,8 +16,8 @@ from typing import Any, Generic, TypeVar
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from .spec import HostFunction, HostModule
-from .wasmtime_guard import current_guard
+from ..spec import HostFunction, HostModule
+from .guard import current_guard
 
 _VALTYPES = {
     "i32": wasmtime.ValType.i32,

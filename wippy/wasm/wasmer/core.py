@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .api import Instance, OutputSink, Program, Signature
-from .errors import (
+from ..api import Instance, OutputSink, Program, Signature
+from ..errors import (
     ExitError,
     GuestError,
     HostFunctionError,
@@ -22,14 +22,14 @@ from .errors import (
     TrapError,
     WasmError,
 )
-from .profiles import PREVIEW1_MODULE, check_core_imports
-from .spec import HostFunction, HostModule, ProgramSpec
-from .values import SUPPORTED_CORE_TYPES, convert_core_args, core_signature
-from .wasmer_engine import first_line
-from .wasmer_wasi import WasiImports
+from ..profiles import PREVIEW1_MODULE, check_core_imports
+from ..spec import HostFunction, HostModule, ProgramSpec
+from ..values import SUPPORTED_CORE_TYPES, convert_core_args, core_signature
+from .engine import first_line
+from .wasi import WasiImports
 
 if TYPE_CHECKING:
-    from .wasmer_engine import WasmerEngine
+    from .engine import WasmerEngine
 
 _EXIT = re.compile(r"WASI exited with code: (\d+)")
 

@@ -11,11 +11,11 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from .api import Program
-from .cache import CompileCache
-from .errors import LoadError
-from .spec import ProgramSpec
-from .wasmtime_guard import EpochTicker
+from ..api import Program
+from ..cache import CompileCache
+from ..errors import LoadError
+from ..spec import ProgramSpec
+from .guard import EpochTicker
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,10 @@ class WasmtimeEngine:
         except LoadError as exc:
             raise LoadError(f"{spec.entry_id}: {exc}") from None
         if component:
-            from .wasmtime_component import ComponentProgram
+            from .component import ComponentProgram
 
             return ComponentProgram(self, spec, self._compile(spec, wc.Component))
-        from .wasmtime_core import CoreProgram
+        from .core import CoreProgram
 
         return CoreProgram(self, spec, self._compile(spec, wasmtime.Module))
 

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Any
 import wasmtime
 from wasmtime import component as wc
 
-from .api import Instance, OutputSink, Program, Signature
-from .component_values import ValueMismatch, lift, lower, type_name
-from .errors import ArgumentError, LinkError
-from .profiles import check_component_imports
-from .spec import ProgramSpec
-from .wasmtime_errors import NormalExit, translate
-from .wasmtime_guard import running
-from .wasmtime_store import StoreInstance
-from .wasmtime_wasi import wasi_config
+from ..api import Instance, OutputSink, Program, Signature
+from ..component_values import ValueMismatch, lift, lower, type_name
+from ..errors import ArgumentError, LinkError
+from ..profiles import check_component_imports
+from ..spec import ProgramSpec
+from .guard import running
+from .store import StoreInstance
+from .traps import NormalExit, translate
+from .wasi import wasi_config
 
 if TYPE_CHECKING:
-    from .wasmtime_engine import WasmtimeEngine
+    from .engine import WasmtimeEngine
 
 
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from .api import Instance
-from .errors import ExecutionTimeout, Terminated, WasmError
-from .spec import ProgramSpec
-from .wasmtime_guard import Guard, install_epoch_callback
+from ..api import Instance
+from ..errors import ExecutionTimeout, Terminated, WasmError
+from ..spec import ProgramSpec
+from .guard import Guard, install_epoch_callback
 
 if TYPE_CHECKING:
-    from .wasmtime_engine import WasmtimeEngine
+    from .engine import WasmtimeEngine
 
 _UNLIMITED_FUEL = 2**63 - 1
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import wasmtime
 
-from .errors import (
+from ..errors import (
     ExecutionTimeout,
     ExitError,
     FuelExhausted,
@@ -16,9 +16,9 @@ from .errors import (
     Terminated,
     TrapError,
 )
-from .spec import ProgramSpec
-from .wasmtime_engine import error_text
-from .wasmtime_guard import Guard
+from ..spec import ProgramSpec
+from .engine import error_text
+from .guard import Guard
 
 _PAGE = 65536
 

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .api import OutputSink
-from .spec import ProgramSpec
+from ..api import OutputSink
+from ..spec import ProgramSpec
 
 if TYPE_CHECKING:
-    from .wasmer_engine import WasmerEngine
+    from .engine import WasmerEngine
 
 PREVIEW1 = "wasi_snapshot_preview1"
 _OK = 0

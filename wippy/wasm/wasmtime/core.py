@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from .api import Instance, OutputSink, Program, Signature
-from .errors import LinkError, MemoryLimitExceeded
-from .profiles import PREVIEW1_MODULE, check_core_imports
-from .spec import ProgramSpec
-from .values import convert_core_args, core_signature
-from .wasmtime_errors import NormalExit, translate
-from .wasmtime_guard import running
-from .wasmtime_host import define_host_modules, read_raw, write_raw
-from .wasmtime_store import StoreInstance
-from .wasmtime_wasi import define_wasi, wasi_config
+from ..api import Instance, OutputSink, Program, Signature
+from ..errors import LinkError, MemoryLimitExceeded
+from ..profiles import PREVIEW1_MODULE, check_core_imports
+from ..spec import ProgramSpec
+from ..values import convert_core_args, core_signature
+from .guard import running
+from .host import define_host_modules, read_raw, write_raw
+from .store import StoreInstance
+from .traps import NormalExit, translate
+from .wasi import define_wasi, wasi_config
 
 if TYPE_CHECKING:
-    from .wasmtime_engine import WasmtimeEngine
+    from .engine import WasmtimeEngine
 
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from .api import OutputSink
-from .spec import ProgramSpec
-from .wasmtime_guard import current_guard
-from .wasmtime_host import Handles, host_call_failed, new_trap
+from ..api import OutputSink
+from ..spec import ProgramSpec
+from .guard import current_guard
+from .host import Handles, host_call_failed, new_trap
 
 
 class _Outputs:

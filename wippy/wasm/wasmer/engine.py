@@ -21,11 +21,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .api import Program
-from .cache import CompileCache
-from .errors import LoadError
-from .spec import ProgramSpec
-from .wasmtime_engine import is_component
+from ..api import Program
+from ..cache import CompileCache
+from ..errors import LoadError
+from ..spec import ProgramSpec
+from ..wasmtime.engine import is_component
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +120,10 @@ class WasmerEngine:
         return module
 
     def wasi_proxy(self) -> Any:
-        """This thread's copy of the WASI proxy module (see :mod:`wippy.wasm.wasmer_wasi`)."""
+        """This thread's copy of the WASI proxy module (see :mod:`wippy.wasm.wasmer.wasi`)."""
         with self._lock:
             if self._proxy_artifact is None:
-                from .wasmer_wasi import PROXY_WAT
+                from .wasi import PROXY_WAT
 
                 wasm = bytes(self.wasmer.wat2wasm(PROXY_WAT))
                 self._proxy_artifact = bytes(self.wasmer.Module(self.store(), wasm).serialize())
@@ -153,7 +153,7 @@ class WasmerEngine:
                 "remove it or use engine: wasmtime",
                 kind="unsupported",
             )
-        from .wasmer_core import WasmerProgram
+        from .core import WasmerProgram
 
         module, artifact = self._compile(spec)
         return WasmerProgram(self, spec, module, artifact)

@@ -1,0 +1,1 @@
+"""The optional wasmer engine (CPython 3.10 only): core modules and WASI preview 1."""
