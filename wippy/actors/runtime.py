@@ -30,7 +30,7 @@ from wippy.actors.process import Process
 from wippy.actors.programs import Programs
 from wippy.actors.scheduler import ThreadScheduler
 from wippy.actors.table import ProcessRecord, ProcessTable
-from wippy.actors.timers import KeyedTimers, Timers
+from wippy.timers import KeyedTimers, Timers
 from wippy.actors.wasm_process import WasmBody
 from wippy.wasm.api import Program
 from wippy.wasm.errors import ArgumentError

@@ -84,6 +84,7 @@ class WasmerProgram(Program):
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
         stdin: bytes = b"",
+        context: object = None,
     ) -> Instance:
         return WasmerInstance(self, stdout, stderr, stdin)
 

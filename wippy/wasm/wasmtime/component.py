@@ -110,8 +110,9 @@ class ComponentProgram(Program):
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
         stdin: bytes = b"",
+        context: object = None,
     ) -> Instance:
-        return ComponentInstance(self, stdout, stderr, stdin)
+        return ComponentInstance(self, stdout, stderr, stdin, context)
 
 
 class ComponentInstance(StoreInstance):
@@ -123,8 +124,9 @@ class ComponentInstance(StoreInstance):
         stdout: OutputSink | None,
         stderr: OutputSink | None,
         stdin: bytes,
+        context: object = None,
     ) -> None:
-        super().__init__(program.engine, program.spec)
+        super().__init__(program.engine, program.spec, context)
         self.program = program
         spec, store, limits = program.spec, self.store, program.spec.limits
         config, self.stdin_path = wasi_config(spec, stdout, stderr, stdin)
@@ -160,7 +162,7 @@ class ComponentInstance(StoreInstance):
     def call(self, args: Sequence[Any]) -> Any:
         self.check_callable()
         with running(self.guard):
-            self.guard.reset(self.program.spec.limits.max_execution)
+            self.begin_call()
             try:
                 result = self.func(self.store, *args)
                 self.func.post_return(self.store)
@@ -171,6 +173,8 @@ class ComponentInstance(StoreInstance):
                 if isinstance(translated, NormalExit):
                     return None
                 raise translated from None
+            finally:
+                self.end_call()
         if self.program.result_type is None:
             return None
         return lift(result, self.program.result_type)

@@ -1,4 +1,11 @@
-"""The wasmtime engine: compiles entries (with the disk cache) into core or component programs."""
+"""The wasmtime engine: compiles entries (with the disk cache) into core or component programs.
+
+Guests run on fibers (async calls): each fiber stack is ``ASYNC_STACK`` bytes, of which the guest
+may use ``MAX_WASM_STACK`` and host functions the rest. Stacks and linear memories come from
+:mod:`.alloc`'s pools, so a suspended guest costs no memory map of its own; linear memories are
+therefore bounds-checked (no 4 GiB reservation per memory) and may move when they grow beyond
+their size class.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import wasmtime
+from wasmtime import _ffi as ffi
 from wasmtime import component as wc
 
 from ..api import Program
 from ..cache import CompileCache
 from ..errors import LoadError
 from ..spec import ProgramSpec
+from .alloc import MemoryPool, StackPool
 from .guard import EpochTicker
 
 log = logging.getLogger(__name__)
@@ -22,6 +31,16 @@ log = logging.getLogger(__name__)
 _COMPONENT_LAYER = b"\x0d\x00\x01\x00"
 _CORE_VERSION = b"\x01\x00\x00\x00"
 _CONFIG = {"epoch_interruption": True, "consume_fuel": True, "wasm_component_model": True}
+ASYNC_STACK = 1024 * 1024
+MAX_WASM_STACK = 512 * 1024
+_LOW_LEVEL: dict[str, int | bool] = {
+    "async_stack_size": ASYNC_STACK,
+    "max_wasm_stack": MAX_WASM_STACK,
+    "memory_reservation": 0,
+    "memory_guard_size": 0,
+    "memory_reservation_for_growth": 0,
+    "memory_init_cow": False,
+}
 
 
 def is_component(wasm: bytes) -> bool:
@@ -44,16 +63,24 @@ class WasmtimeEngine:
     name = "wasmtime"
 
     def __init__(self, cache_dir: Path | None) -> None:
+        from wippy.timers import Timers
+
         config = wasmtime.Config()
         for key, value in _CONFIG.items():
             setattr(config, key, value)
+        for key, setting in _LOW_LEVEL.items():
+            getattr(ffi, f"wasmtime_config_{key}_set")(config.ptr(), setting)
+        self.stacks = StackPool(ASYNC_STACK)
+        self.memories = MemoryPool()
+        self.stacks.install(config)
+        self.memories.install(config)
         self.engine = wasmtime.Engine(config)
         self.version = _wasmtime_version()
-        fingerprint = hashlib.sha256(
-            repr((sorted(_CONFIG.items()), platform.machine())).encode()
-        ).hexdigest()[:12]
+        settings = sorted([*_CONFIG.items(), *_LOW_LEVEL.items()])
+        fingerprint = hashlib.sha256(repr((settings, platform.machine())).encode()).hexdigest()[:12]
         self.cache = CompileCache(cache_dir, f"wasmtime-{self.version}-{fingerprint}")
         self.ticker = EpochTicker(self.engine)
+        self.timers = Timers("wippy-wasm-timers")
 
     def program(self, spec: ProgramSpec) -> Program:
         """Compiles (or loads from cache) and links ``spec``.
@@ -88,8 +115,9 @@ class WasmtimeEngine:
         return compiled
 
     def close(self) -> None:
-        """Stops the epoch ticker; programs must not be used afterwards."""
+        """Stops the epoch ticker and the timer thread; programs must not be used afterwards."""
         self.ticker.stop()
+        self.timers.close()
 
 
 def _wasmtime_version() -> str:

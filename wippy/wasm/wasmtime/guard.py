@@ -1,19 +1,15 @@
-"""Per-thread guest supervision for wasmtime: interrupts, deadlines and host-call errors.
+"""Per-guest supervision for wasmtime: interrupts, deadlines, time slices and host-call errors.
 
 wasmtime-py keeps the last host-function exception in a module-wide global, so guests running in
 parallel threads could surface each other's exceptions. wippy never uses that path: its host
 functions and its call path go through the low-level bindings, and whatever a guest's host call
-raises is recorded on the :class:`Guard` of the guest running on *this* thread.
+raises is recorded on the :class:`Guard` of the guest being run on *this* thread (set around each
+poll or call by :class:`running`).
 
-Interrupts use epochs: a ticker thread advances the engine's epoch every ``TICK`` seconds and each
-store asks for a callback every ``CHECK_TICKS`` ticks; the callback (run on the guest's thread)
-stops the guest when it was interrupted or its deadline passed.
-
-Epochs only reach guest code. A guest blocked inside a host call (a sleep, a read) is out of their
-reach until the call returns, so the same ticker is also a deadline watchdog: a guard whose
-deadline passes while its guest is in a call gets its ``on_overdue`` handler called (once, on the
-ticker thread), which lets the process runtime fail the process at the deadline. Waits that wippy
-implements itself (:meth:`Guard.wait`) wake up at once on an interrupt or at the deadline.
+Interrupts and time slices use epochs: a ticker thread advances the engine's epoch every ``TICK``
+seconds, and the epoch callback of the running guest's store (run on the guest's thread) stops
+the guest when it was interrupted or its deadline passed, and makes a stepped guest yield to its
+scheduler when its time slice is used up.
 """
 
 from __future__ import annotations
@@ -31,16 +27,19 @@ from wasmtime import _ffi as ffi
 logger = logging.getLogger(__name__)
 
 TICK = 0.005
+"""Seconds between epoch ticks: the granularity of interrupts and time slices."""
 CHECK_TICKS = 4
-_CONTINUE = 0
+"""Ticks between checks of a guest running a blocking (unstepped) call."""
+_CONTINUE, _YIELD = 0, 1
 
 
 class Guard:
-    """The control state of one instance: why it must stop, and what its host calls raised."""
+    """The control state of one instance: why it must stop, its deadline and time slice, the
+    host call it waits in, and what its host calls raised."""
 
     __slots__ = (
-        "deadline", "host_error", "in_call", "on_overdue", "stop_reason", "stop_requested",
-        "wake",
+        "cache", "context", "deadline", "host_error", "in_call", "pending", "slice", "slice_end",
+        "stepping", "stop_reason", "stop_requested", "wake", "waker",
     )
 
     def __init__(self) -> None:
@@ -49,33 +48,33 @@ class Guard:
         self.deadline: float | None = None
         self.host_error: BaseException | None = None
         self.wake = threading.Event()
-        """Set by :meth:`request_stop`: ends a :meth:`wait` at once."""
+        """Set by :meth:`request_stop` and by the waker of a blocking call."""
+        self.waker: Callable[[], None] | None = None
+        """Called when a suspended guest may be polled again."""
         self.in_call = False
-        self.on_overdue: Callable[[], object] | None = None
+        """True from the start of a call until it finished (running or waiting)."""
+        self.pending: Any = None
+        """The async host call the guest is suspended in (a ``HostOp``), if any."""
+        self.stepping = False
+        """True while a stepped call is being polled (epoch yields are possible)."""
+        self.slice: float | None = None
+        self.slice_end: float | None = None
+        self.cache: dict[str, Any] | None = None
+        """Engine-internal state of the instance (helper instances)."""
+        self.context: Any = None
+        """What host interfaces see as the calling guest (given to ``instantiate``)."""
 
     def request_stop(self, reason: str) -> None:
-        """Asks the guest to stop (any thread); wakes a :meth:`wait` in progress."""
+        """Asks the guest to stop (any thread); wakes a waiting call so it notices."""
         if self.stop_requested is None:
             self.stop_requested = reason
         self.wake.set()
-
-    def wait(self, seconds: float) -> str | None:
-        """Sleeps up to ``seconds`` on the guest's thread, ending early on a stop request or at
-        the deadline; returns why the guest must stop (as :meth:`should_stop`), or None."""
-        end = time.monotonic() + max(0.0, seconds)
-        if self.deadline is not None:
-            end = min(end, self.deadline)
-        while True:
-            reason = self.should_stop()
-            if reason is not None:
-                return reason
-            left = end - time.monotonic()
-            if left <= 0:
-                return self.should_stop()
-            self.wake.wait(left)
+        waker = self.waker
+        if waker is not None:
+            waker()
 
     def reset(self, max_execution: float | None) -> None:
-        """Prepares for a new run of guest code."""
+        """Prepares for a new call of guest code (the deadline is set once per instance)."""
         self.stop_reason = None
         self.host_error = None
         if max_execution is not None and self.deadline is None:
@@ -99,8 +98,7 @@ def current_guard() -> Guard | None:
 
 
 class running:
-    """Context manager marking ``guard``'s guest as the one running on this thread (and, for
-    the deadline watchdog, as being in a call)."""
+    """Context manager marking ``guard``'s guest as the one running on this thread."""
 
     __slots__ = ("guard", "previous")
 
@@ -109,13 +107,11 @@ class running:
         self.previous: Guard | None = None
 
     def __enter__(self) -> Guard:
-        self.previous = current_guard()
+        self.previous = getattr(_local, "guard", None)
         _local.guard = self.guard
-        self.guard.in_call = True
         return self.guard
 
     def __exit__(self, *exc: object) -> None:
-        self.guard.in_call = False
         _local.guard = self.previous
 
 
@@ -135,20 +131,30 @@ def _make_error(message: str) -> int:
 
 @_EpochCallback  # type: ignore[untyped-decorator]
 def _on_epoch(_ctx: Any, _data: Any, delta: Any, kind: Any) -> int:
-    guard = current_guard()
-    if guard is not None:
-        reason = guard.should_stop()
-        if reason is not None:
-            guard.stop_reason = reason
-            return _make_error(f"wippy: guest stopped ({reason})")
-    delta[0] = CHECK_TICKS
-    kind[0] = _CONTINUE
-    return 0
+    try:
+        guard = current_guard()
+        if guard is not None:
+            reason = guard.should_stop()
+            if reason is not None:
+                guard.stop_reason = reason
+                return _make_error(f"wippy: guest stopped ({reason})")
+            if guard.stepping:
+                delta[0] = 1
+                end = guard.slice_end
+                kind[0] = _YIELD if end is not None and time.monotonic() >= end else _CONTINUE
+                return 0
+        delta[0] = CHECK_TICKS
+        kind[0] = _CONTINUE
+        return 0
+    except BaseException:  # never into wasmtime: keep running, check again next tick
+        delta[0] = 1
+        kind[0] = _CONTINUE
+        return 0
 
 
 def install_epoch_callback(store: wasmtime.Store) -> None:
     """Makes ``store`` check its guest's guard every few epoch ticks."""
-    store.set_epoch_deadline(CHECK_TICKS)
+    store.set_epoch_deadline(1)
     ffi.wasmtime_store_epoch_deadline_callback(store.ptr(), _on_epoch, None, _NO_FINALIZER)
 
 
@@ -156,43 +162,13 @@ _NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
 
 
 class EpochTicker:
-    """Advances an engine's epoch while guests run, and watches the deadlines of guards that
-    have an ``on_overdue`` handler; owned and stopped by its engine."""
+    """Advances an engine's epoch every ``TICK`` seconds; owned and stopped by its engine."""
 
     def __init__(self, engine: wasmtime.Engine) -> None:
         self._engine = engine
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._watched: set[Guard] = set()
-
-    def watch(self, guard: Guard) -> None:
-        """Calls ``guard.on_overdue`` (once) when its deadline passes while it is in a call."""
-        with self._lock:
-            self._watched.add(guard)
-
-    def unwatch(self, guard: Guard) -> None:
-        """Stops watching ``guard``."""
-        with self._lock:
-            self._watched.discard(guard)
-
-    def _check_deadlines(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            due = [
-                g for g in self._watched
-                if g.in_call and g.deadline is not None and now >= g.deadline
-            ]
-            for guard in due:
-                self._watched.discard(guard)
-        for guard in due:
-            guard.request_stop("timeout")
-            handler = guard.on_overdue
-            if handler is not None:
-                try:
-                    handler()
-                except Exception:
-                    logger.exception("deadline handler failed")
 
     def ensure_running(self) -> None:
         """Starts the ticker thread if it is not running yet."""
@@ -208,8 +184,6 @@ class EpochTicker:
     def _run(self) -> None:
         while not self._stop.wait(TICK):
             self._engine.increment_epoch()
-            if self._watched:
-                self._check_deadlines()
 
     def stop(self) -> None:
         """Stops and joins the ticker thread."""

@@ -19,7 +19,7 @@ from wasmtime import _ffi as ffi
 from ..spec import HostFunction, HostModule
 from .guard import current_guard
 
-_VALTYPES = {
+VALTYPES = {
     "i32": wasmtime.ValType.i32,
     "i64": wasmtime.ValType.i64,
     "f32": wasmtime.ValType.f32,
@@ -64,6 +64,15 @@ class Handles(Generic[T]):
         """Forgets ``key`` (no-op when absent)."""
         with self._lock:
             self._items.pop(key, None)
+
+    def pop(self, key: int) -> T | None:
+        """Forgets ``key`` and returns its value (None when absent)."""
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
 
 
 _functions: Handles[tuple[HostFunction, tuple[str, ...]]] = Handles()
@@ -124,10 +133,10 @@ def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) 
     for module in modules:
         for name, (params, results, fn) in module.functions.items():
             for ty in (*params, *results):
-                if ty not in _VALTYPES:
+                if ty not in VALTYPES:
                     raise ValueError(f"host function {module.name}.{name}: unknown type {ty!r}")
             functype = wasmtime.FuncType(
-                [_VALTYPES[t]() for t in params], [_VALTYPES[t]() for t in results]
+                [VALTYPES[t]() for t in params], [VALTYPES[t]() for t in results]
             )
             mod = module.name.encode("utf-8")
             fname = name.encode("utf-8")

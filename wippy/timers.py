@@ -1,4 +1,8 @@
-"""One runtime-owned thread that runs callbacks at deadlines (cancel grace periods)."""
+"""A thread that runs callbacks at deadlines: guest sleeps, receive timeouts, cancel graces.
+
+Shared by the engine and the process runtime (it depends on nothing else of wippy); each owner
+creates its own :class:`Timers` and closes it.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,23 @@ logger = logging.getLogger(__name__)
 class TimerHandle:
     """A scheduled callback; :meth:`cancel` keeps it from running."""
 
-    def __init__(self, deadline: float, callback: Callable[[], None]) -> None:
+    __slots__ = ("callback", "cancelled", "deadline", "owner")
+
+    def __init__(
+        self, deadline: float, callback: Callable[[], None], owner: Timers | None = None
+    ) -> None:
         self.deadline = deadline
         self.callback = callback
         self.cancelled = False
+        self.owner = owner
 
     def cancel(self) -> None:
         """Keeps the callback from running (no effect once it ran)."""
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            owner = self.owner
+            if owner is not None:
+                owner._cancelled += 1
 
 
 class Timers:
@@ -39,19 +52,40 @@ class Timers:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._cancelled = 0  # cancelled handles still in the heap (approximate, for compaction)
 
     def schedule(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
         """Runs ``callback`` after ``delay`` seconds. Raises RuntimeError once closed."""
-        handle = TimerHandle(time.monotonic() + max(0.0, delay), callback)
+        return self.schedule_at(time.monotonic() + max(0.0, delay), callback)
+
+    def schedule_at(self, deadline: float, callback: Callable[[], None]) -> TimerHandle:
+        """Runs ``callback`` at ``deadline`` (a :func:`time.monotonic` time). Raises RuntimeError
+        once closed."""
+        handle = TimerHandle(deadline, callback, self)
         with self._cond:
             if self._closed:
                 raise RuntimeError("timers are closed")
+            if self._cancelled > 1024 and self._cancelled * 2 > len(self._heap):
+                self._compact()
+            earliest = not self._heap or deadline < self._heap[0][0]
             heapq.heappush(self._heap, (handle.deadline, next(self._seq), handle))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif earliest:
+                self._cond.notify()  # the thread sleeps until the old earliest deadline
         return handle
+
+    def _compact(self) -> None:
+        """Drops cancelled handles (many short timeouts cancelled early would pile up)."""
+        self._heap = [item for item in self._heap if not item[2].cancelled]
+        heapq.heapify(self._heap)
+        self._cancelled = 0
+
+    def __len__(self) -> int:
+        """Pending (not cancelled) callbacks."""
+        with self._cond:
+            return sum(1 for item in self._heap if not item[2].cancelled)
 
     def close(self) -> None:
         """Drops every pending callback and joins the thread. Idempotent."""
@@ -71,6 +105,7 @@ class Timers:
                         return
                     if self._heap and self._heap[0][2].cancelled:
                         heapq.heappop(self._heap)
+                        self._cancelled = max(0, self._cancelled - 1)
                         continue
                     if self._heap:
                         wait = self._heap[0][0] - time.monotonic()
