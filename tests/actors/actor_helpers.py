@@ -96,6 +96,7 @@ class FakeProgram(Program):
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
         stdin: bytes = b"",
+        context: object = None,
     ) -> Instance:
         if self.fail_instantiate is not None:
             raise self.fail_instantiate

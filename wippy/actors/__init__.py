@@ -9,7 +9,7 @@ objects (EXIT, LINK_DOWN, CANCEL) about each other.
 
 from __future__ import annotations
 
-from .body import Finished, FunctionBody, ProcessBody, ProcessFunction
+from .body import CONTINUE, SUSPENDED, BodyControl, Finished, ProcessBody, StepOutcome
 from .errors import (
     ActorsError,
     EntryLoadError,
@@ -17,6 +17,7 @@ from .errors import (
     HostStoppedError,
     ProcessExitedError,
     ProcessTerminated,
+    ResourceLimitError,
     RuntimeStoppedError,
     Shutdown,
     SpawnArgumentError,
@@ -35,21 +36,25 @@ from .events import (
     ProcessError,
     Received,
 )
+from .function_body import FunctionBody, ProcessFunction
 from .host import HostConfig, HostState, HostStats
 from .output import OutputRouter
 from .pid import Pid
 from .process import Process
 from .runtime import HANDLE_HOST, Runtime, RuntimeStats
-from .wasm_process import WasmBody
+from .wasm_body import WasmBody
 
 __all__ = [
     "CANCEL",
+    "CONTINUE",
     "EXIT",
     "HANDLE_HOST",
     "LINK_DOWN",
     "SHUTDOWN_KIND",
     "SUPERVISION",
+    "SUSPENDED",
     "ActorsError",
+    "BodyControl",
     "EntryLoadError",
     "Event",
     "Finished",
@@ -69,12 +74,14 @@ __all__ = [
     "ProcessFunction",
     "ProcessTerminated",
     "Received",
+    "ResourceLimitError",
     "Runtime",
     "RuntimeStats",
     "RuntimeStoppedError",
     "Shutdown",
     "SpawnArgumentError",
     "SpawnError",
+    "StepOutcome",
     "UnknownEntryError",
     "UnknownHostError",
     "WasmBody",

@@ -1,190 +1,182 @@
 """The actor that steps one process: Init, then Step until done, then Close.
 
-:class:`ProcessRun` is the state machine (independent of how it gets a thread);
-:class:`ProcessActor` is the Pykka actor that feeds it its own messages.
+:class:`ProcessActor` is a Pykka actor of wippy's own type, made through Pykka's hooks for new
+actor types: its inbox (:class:`StepInbox`) does not block a thread of its own; a message for an
+idle actor puts the actor on its host's :class:`~wippy.actors.scheduler.RunQueue`, and a worker
+then runs one slice of it (:meth:`ProcessActor.run_slice`): its queued messages, at most one Step.
+:class:`ProcessRun` is the state machine those messages drive, independent of threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
-import time
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pykka
 
-from wippy.actors.body import ProcessBody
+from wippy.actors.body import CONTINUE, SUSPENDED, Finished, ProcessBody
 from wippy.actors.errors import ProcessTerminated
 from wippy.actors.events import ProcessError
-from wippy.actors.host import Ticket
 from wippy.actors.pid import Pid
+from wippy.actors.scheduler import RunQueue
 from wippy.actors.table import ProcessRecord, ProcessTable
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Init:
-    """Actor message: set the body up."""
+class _Control:
+    """An actor message of the process's own life (a singleton per kind)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
-@dataclass(frozen=True)
-class Step:
-    """Actor message: advance the body once (holding a worker of the host)."""
+INIT = _Control("Init")
+"""Set the body up (for a WebAssembly guest: instantiate it)."""
+STEP = _Control("Step")
+"""Advance the body once (a guest: one poll of its call, on a worker)."""
+CLOSE = _Control("Close")
+"""Release the body, then stop the actor."""
+
+_STOP = object()  # handle()'s answer when the actor should stop
 
 
-@dataclass(frozen=True)
-class Close:
-    """Actor message: release the body and the worker claim, then stop the actor."""
+class StepInbox:
+    """A Pykka actor inbox that schedules its actor instead of waking a thread.
 
-
-ActorMessage = Init | Step | Close
-
-
-class ProcessRun:
-    """Drives one process's body through Init/Step/Close and reports its exit to the table.
-
-    :meth:`handle` takes one actor message and returns the next one to send itself, or None when
-    the process is fully closed. :meth:`interrupt` (any thread) is how the table stops it.
+    ``put`` appends; when the actor is idle (not queued, not running) it is queued on its run
+    queue. A worker brackets a slice with :meth:`begin` and :meth:`end`; messages that arrive
+    meanwhile are handled in the same slice or make :meth:`end` queue the actor again.
     """
 
-    def __init__(
-        self,
-        record: ProcessRecord,
-        body: ProcessBody,
-        ticket: Ticket,
-        table: ProcessTable,
-        on_closed: Callable[[Pid], None],
-    ) -> None:
-        self.record = record
-        self.body = body
-        self._ticket = ticket
-        self._table = table
-        self._on_closed = on_closed
-        self._closed = False
+    __slots__ = ("_items", "_lock", "_owner", "_queue", "_state")
 
-    @property
-    def pid(self) -> Pid:
-        """The pid of the process."""
-        return self.record.pid
+    _IDLE, _QUEUED, _RUNNING = 0, 1, 2
 
-    def interrupt(self, reason: str) -> None:
-        """Stops the process's wait for a worker and interrupts its body; any thread."""
-        self._ticket.cancel()
-        self.body.interrupt(reason)
+    def __init__(self, owner: ProcessActor, queue: RunQueue) -> None:
+        self._items: deque[Any] = deque()
+        self._lock = threading.Lock()
+        self._state = StepInbox._IDLE
+        self._owner = owner
+        self._queue = queue
 
-    def handle(self, message: ActorMessage) -> ActorMessage | None:
-        """Handles one message; returns the next message, or None once closed."""
-        if isinstance(message, Close):
-            self._close()
-            return None
-        if self.record.exit is not None:
-            return Close()
-        if isinstance(message, Init):
-            return self._run(self.body.init, Step())
-        return self._step()
+    def put(self, envelope: Any, /) -> None:
+        with self._lock:
+            self._items.append(envelope)
+            if self._state != StepInbox._IDLE:
+                return
+            self._state = StepInbox._QUEUED
+        self._queue.schedule(self._owner)
 
-    def _step(self) -> ActorMessage:
-        if not self._ticket.acquire():
-            return Close()
-        try:
-            if self.record.exit is not None:
-                return Close()
-            result = self.body.step()
-        except ProcessTerminated:
-            return Close()
-        except BaseException as exc:  # the body's failure is the process's EXIT error
-            self._fail(exc)
-            return Close()
-        finally:
-            self._ticket.release()
-        if result is None:
-            return Step()
-        self._table.exit(self.pid, value=result.value)
-        _yield_to_monitors()
-        return Close()
+    def get(self) -> Any:
+        """The oldest message; raises IndexError when empty (never blocks)."""
+        return self._items.popleft()
 
-    def _run(self, fn: Callable[[], Any], then: ActorMessage) -> ActorMessage:
-        try:
-            fn()
-        except ProcessTerminated:
-            return Close()
-        except BaseException as exc:
-            self._fail(exc)
-            return Close()
-        return then
+    def empty(self) -> bool:
+        return not self._items
 
-    def _fail(self, exc: BaseException) -> None:
-        self._table.exit(self.pid, error=ProcessError.from_exception(exc))
-        _yield_to_monitors()
+    def __len__(self) -> int:
+        return len(self._items)
 
-    def _close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self.body.close()
-        except Exception:
-            logger.exception("closing the body of %s failed", self.pid)
-        self._ticket.close()
-        # A body that closed without finishing (e.g. actor stopped) still must leave the table.
-        self._table.kill(self.pid, ProcessError("terminated", "process closed before finishing"))
-        self._on_closed(self.pid)
+    def begin(self) -> None:
+        """A worker starts a slice of the actor."""
+        with self._lock:
+            self._state = StepInbox._RUNNING
+
+    def end(self) -> bool:
+        """The slice ended; True when messages are left (the actor must be queued again)."""
+        with self._lock:
+            if self._items:
+                self._state = StepInbox._QUEUED
+                return True
+            self._state = StepInbox._IDLE
+            return False
 
 
-def _yield_to_monitors() -> None:
-    """Lets a monitor woken by the EXIT just sent run before this thread cleans up (Close).
+class ProcessActor(pykka.Actor):
+    """A Pykka actor that runs one :class:`ProcessRun` on its host's workers.
 
-    Without it the woken thread waits for the GIL until Close is done or the switch interval
-    (5 ms) passes; ``sleep(0)`` hands the GIL over now.
-    """
-    time.sleep(0)
-
-
-class ProcessActor(pykka.ThreadingActor):
-    """A Pykka actor that runs one :class:`ProcessRun`, telling itself the next message.
-
-    ``on_thread`` is called from the actor's thread when it starts (so its owner can join it).
-    ``launch``, when given, is handed the actor's loop to run on a thread of its choosing
-    (the scheduler's pool) instead of Pykka starting a new thread. Between messages the actor's
-    inbox stays open for other control messages.
+    Started with :meth:`launch` (not :meth:`pykka.Actor.start`): the process table is the
+    registry of processes, so these actors are not added to Pykka's global ``ActorRegistry``
+    (whose list would make every exit cost O(live processes)).
     """
 
-    def __init__(
-        self,
-        run: ProcessRun,
-        on_thread: Callable[[], None],
-        launch: Callable[[Callable[[], None]], None] | None = None,
-    ) -> None:
-        super().__init__()
+    def __init__(self, run: ProcessRun, queue: RunQueue) -> None:
         self._process_run = run
-        self._on_thread = on_thread
-        self._launch = launch
+        self._run_queue = queue
+        self._set_up = False
+        self.helpable = run.body.helpable
+        super().__init__()
+
+    def _create_actor_inbox(self) -> StepInbox:  # type: ignore[override]
+        """The inbox: a run-queue inbox on the actor's host (Pykka's hook for actor types)."""
+        return StepInbox(self, self._run_queue)
 
     @staticmethod
-    def _create_actor_inbox() -> queue.SimpleQueue[Any]:
-        """The inbox: Pykka needs only put, get and empty, which SimpleQueue does in C.
-
-        (Pykka's default ``queue.Queue`` costs ~5 µs to create and ~1 µs per message.)
-        """
-        return queue.SimpleQueue()
+    def _create_future() -> pykka.Future[Any]:
+        return pykka.ThreadingFuture()
 
     def _start_actor_loop(self) -> None:
-        """Runs the actor loop through ``launch`` (Pykka's hook for new actor types)."""
-        if self._launch is None:
-            super()._start_actor_loop()
-        else:
-            self._launch(self._actor_loop)
+        """Nothing to start: the first message puts the actor on its run queue."""
 
-    def on_start(self) -> None:
-        """Reports the actor's thread to its owner."""
-        self._on_thread()
+    @classmethod
+    def launch(cls, run: ProcessRun, queue: RunQueue) -> pykka.ActorRef[Any]:
+        """Creates the actor and sends it Init; returns its ref."""
+        actor = cls(run, queue)
+        run.actor_ref = actor.actor_ref
+        actor.actor_ref.tell(INIT)
+        return actor.actor_ref
+
+    def run_slice(self) -> None:
+        """One slice on a worker: the queued messages, at most one Step of the body."""
+        inbox: StepInbox = self.actor_inbox  # type: ignore[assignment]
+        inbox.begin()
+        stopped = self.actor_stopped
+        try:
+            if not self._set_up:
+                self._set_up = True
+                self._actor_loop_setup()
+            while not stopped.is_set():
+                try:
+                    envelope = inbox.get()
+                except IndexError:
+                    break
+                self._handle_envelope(envelope)
+                if envelope.message is STEP:
+                    break  # one Step per slice: the others get their turn
+        finally:
+            if stopped.is_set():
+                self._actor_loop_teardown()
+            elif inbox.end():
+                self._run_queue.schedule(self)
+
+    def _handle_envelope(self, envelope: Any) -> None:
+        try:
+            response = self._handle_receive(envelope.message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(response)
+        except Exception:
+            if envelope.reply_to is not None:
+                envelope.reply_to.set_exception()
+            else:
+                self._handle_failure(*sys.exc_info())
+        except BaseException:
+            logger.exception("process actor %s failed; stopping it", self._process_run.pid)
+            self._stop()
 
     def on_receive(self, message: Any) -> Any:
-        """Handles Init/Step/Close; never lets an exception escape (it would stop all actors)."""
-        if not isinstance(message, (Init, Step, Close)):
+        """Handles Init/Step/Close; never lets an exception escape."""
+        if not isinstance(message, _Control):
             logger.warning(
                 "process %s ignored unexpected message %r", self._process_run.pid, message
             )
@@ -193,9 +185,156 @@ class ProcessActor(pykka.ThreadingActor):
             following = self._process_run.handle(message)
         except BaseException:
             logger.exception("process actor %s failed; closing it", self._process_run.pid)
-            following = None if isinstance(message, Close) else Close()
-        if following is None:
-            self.stop()
-        else:
+            following = _STOP if message is CLOSE else CLOSE
+        if following is _STOP:
+            self._stop()
+        elif following is not None:
             self.actor_ref.tell(following)
         return None
+
+
+class ProcessRun:
+    """Drives one process's body through Init/Step/Close and reports its exit to the table.
+
+    :meth:`handle` takes one actor message and returns the next one to send itself, None to wait
+    for a wake, or ``_STOP`` once closed. It is also the body's :class:`BodyControl`.
+    """
+
+    def __init__(
+        self,
+        record: ProcessRecord,
+        body: ProcessBody,
+        table: ProcessTable,
+        on_started: Callable[[ProcessRecord], None],
+        on_closed: Callable[[ProcessRecord], None],
+        admitted: Callable[[], None] | None = None,
+    ) -> None:
+        self.record = record
+        self.body = body
+        self._table = table
+        self._on_started = on_started
+        self._on_closed = on_closed
+        self._admitted = admitted
+        self._started = False
+        self._closed = False
+        self.actor_ref: pykka.ActorRef[Any] | None = None
+        body.attach(self)
+
+    @property
+    def pid(self) -> Pid:
+        """The pid of the process."""
+        return self.record.pid
+
+    @property
+    def observes_cancel(self) -> bool:
+        """True when the body can see a CANCEL (and so gets a grace period)."""
+        return self.body.observes_cancel
+
+    # -- BodyControl --------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Steps the process again (any thread); no-op once its actor stopped."""
+        ref = self.actor_ref
+        if ref is not None:
+            _tell(ref, STEP)
+
+    def started(self) -> None:
+        """Reports that the process has started (once)."""
+        if not self._started:
+            self._started = True
+            self._release_admission()
+            self._on_started(self.record)
+
+    def exited(self, record: ProcessRecord) -> None:
+        """The process left the table: one that never started frees its place in the queue."""
+        self._release_admission()
+
+    def _release_admission(self) -> None:
+        admitted, self._admitted = self._admitted, None
+        if admitted is not None:
+            admitted()
+
+    def complete(self, value: Any) -> None:
+        """Records the exit of a threaded body that returned ``value``."""
+        self._table.exit(self.pid, value=value)
+
+    def fail(self, exc: BaseException) -> None:
+        """Records the exit of a threaded body that raised ``exc``."""
+        if not isinstance(exc, ProcessTerminated):
+            self._table.exit(self.pid, error=ProcessError.from_exception(exc))
+
+    def closed(self) -> None:
+        """A threaded body let go of everything: finish closing on a worker."""
+        ref = self.actor_ref
+        if ref is not None:
+            _tell(ref, CLOSE)
+
+    # -- the state machine --------------------------------------------------------------------
+
+    def interrupt(self, reason: str) -> None:
+        """The process was killed: stops the body and has the actor close it (any thread)."""
+        try:
+            self.body.interrupt(reason)
+        finally:
+            ref = self.actor_ref
+            if ref is not None:
+                _tell(ref, CLOSE)
+
+    def handle(self, message: _Control) -> Any:
+        """Handles one message; returns the next message, None (wait) or ``_STOP``."""
+        if message is CLOSE:
+            return _STOP if self._close() else None
+        if self.record.exit is not None:
+            return CLOSE
+        if message is INIT:
+            try:
+                if self.body.init():
+                    self.started()
+            except ProcessTerminated:
+                return CLOSE
+            except BaseException as exc:
+                self._fail(exc)
+                return CLOSE
+            return STEP
+        return self._step()
+
+    def _step(self) -> Any:
+        try:
+            outcome = self.body.step()
+        except ProcessTerminated:
+            return CLOSE
+        except BaseException as exc:  # the body's failure is the process's EXIT error
+            self._fail(exc)
+            return CLOSE
+        if outcome is SUSPENDED:
+            return None
+        if outcome is CONTINUE:
+            return STEP
+        assert isinstance(outcome, Finished)
+        self._table.exit(self.pid, value=outcome.value)
+        return CLOSE
+
+    def _fail(self, exc: BaseException) -> None:
+        self._table.exit(self.pid, error=ProcessError.from_exception(exc))
+
+    def _close(self) -> bool:
+        """Closes the body; False while a threaded body still runs (it calls closed())."""
+        if self._closed:
+            return True
+        try:
+            if not self.body.close():
+                return False
+        except Exception:
+            logger.exception("closing the body of %s failed", self.pid)
+        self._closed = True
+        # A body that closed without finishing (e.g. actor stopped) still must leave the table.
+        self._table.kill(self.pid, ProcessError("terminated", "process closed before finishing"))
+        self._release_admission()  # a process that never started frees its place in the queue
+        self._on_closed(self.record)
+        return True
+
+
+def _tell(ref: pykka.ActorRef[Any], message: _Control) -> None:
+    """Sends ``message`` unless the actor already stopped."""
+    with contextlib.suppress(pykka.ActorDeadError):
+        ref.tell(message)

@@ -28,12 +28,12 @@ class SpawnArgumentError(SpawnError, ValueError):
 
 
 class HostQueueFull(SpawnError):
-    """The host's workers are busy and its queue already holds ``queue_size`` processes."""
+    """``queue_size`` processes spawned on the host already wait for a worker to start."""
 
     def __init__(self, host_id: str, queue_size: int, workers: int) -> None:
         super().__init__(
-            f"host {host_id!r} is full: all {workers} workers busy and "
-            f"{queue_size} processes already queued (queue_size={queue_size})"
+            f"host {host_id!r} is full: {queue_size} spawned processes already wait for one of "
+            f"its {workers} workers to start (queue_size={queue_size})"
         )
         self.host_id = host_id
         self.queue_size = queue_size
@@ -54,6 +54,11 @@ class ProcessTerminated(BaseException):
     It derives from :class:`BaseException` so that ``except Exception`` in the function does not
     swallow it; the runtime catches it when the function unwinds. Do not raise it yourself.
     """
+
+
+class ResourceLimitError(SpawnError):
+    """Spawning would exceed a limit of the machine (memory maps, threads); the message names
+    the limit and how to raise it."""
 
 
 class EntryLoadError(SpawnError):

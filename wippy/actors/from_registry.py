@@ -31,6 +31,7 @@ def registry_hosts(registry: Registry) -> list[HostEntry]:
                 workers=options.workers,
                 queue_size=options.queue_size,
                 stop_timeout=float(options.stop_timeout),
+                slice=float(options.slice),
             )
             hosts.append(HostEntry(config, entry.lifecycle.auto_start))
         elif isinstance(entry, TerminalHost):

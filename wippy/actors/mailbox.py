@@ -1,4 +1,9 @@
-"""A process's mailbox: an unbounded FIFO with selective, blocking receive."""
+"""A process's mailbox: an unbounded FIFO with selective receive, blocking or watched.
+
+A process on a thread of its own blocks in :meth:`Mailbox.get`; a stepped process (a guest on a
+fiber) uses :meth:`Mailbox.take_or_watch`, which either takes a matching item or registers a
+one-shot callback that the next delivery (or the close) calls, so it can wait suspended.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class Mailbox:
         self._closed = False
         self._removals = 0  # bumped on every removal so a selective scan knows to start over
         self._waiting = 0  # receivers blocked in get(): put() wakes them only when there are any
+        self._watcher: Callable[[], None] | None = None
 
     def put(self, item: Received) -> bool:
         """Appends ``item`` and wakes a waiting receiver; False (item dropped) when closed."""
@@ -36,19 +42,72 @@ class Mailbox:
             self._items.append(item)
             if self._waiting:
                 self._cond.notify_all()
-            return True
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher()
+        return True
+
+    def take_or_watch(
+        self, match: Callable[[Received], bool] | None, watcher: Callable[[], None]
+    ) -> Received | None:
+        """Removes and returns the oldest item (that ``match`` accepts), or, when there is none,
+        has ``watcher`` called once on the next delivery or close and returns None.
+
+        Raises :class:`MailboxClosed` when closed.
+        """
+        with self._cond:
+            if self._closed:
+                raise MailboxClosed
+            item = self._take(match)
+            if item is None:
+                self._watcher = watcher
+            return item
+
+    def unwatch(self) -> None:
+        """Drops a registered watcher (the wait ended another way)."""
+        with self._cond:
+            self._watcher = None
+
+    def _take(self, match: Callable[[Received], bool] | None) -> Received | None:
+        items = self._items
+        if match is None:
+            if items:
+                self._removals += 1
+                return items.popleft()
+            return None
+        for index, item in enumerate(items):
+            if match(item):
+                del items[index]
+                self._removals += 1
+                return item
+        return None
 
     def get(
         self,
         timeout: float | None = None,
         match: Callable[[Received], bool] | None = None,
+        helper: Callable[[], bool] | None = None,
     ) -> Received | None:
         """Removes and returns the oldest item (that ``match`` accepts), waiting up to ``timeout``.
 
-        Returns None when the timeout elapses first. Raises :class:`MailboxClosed` when the
-        mailbox is or becomes closed while waiting.
+        Before it blocks, ``helper`` is called (outside the lock) as long as it returns True
+        (it did some other work meanwhile, such as running a runnable process). Returns None
+        when the timeout elapses first. Raises :class:`MailboxClosed` when the mailbox is or
+        becomes closed while waiting.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        if helper is not None:
+            while True:
+                with self._cond:
+                    if self._closed:
+                        raise MailboxClosed
+                    item = self._take(match)
+                if item is not None:
+                    return item
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                if not helper():
+                    break
         with self._cond:
             scanned = 0
             removals = self._removals
@@ -90,7 +149,10 @@ class Mailbox:
             dropped = len(self._items)
             self._items.clear()
             self._cond.notify_all()
-            return dropped
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher()
+        return dropped
 
     @property
     def closed(self) -> bool:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from wippy.actors.body import ProcessFunction
 from wippy.actors.errors import ProcessExitedError, ProcessTerminated
 from wippy.actors.events import Event, Message, ProcessError, Received
+from wippy.actors.function_body import ProcessFunction
 from wippy.actors.mailbox import MailboxClosed
+from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
 from wippy.actors.table import ProcessRecord
-
-if TYPE_CHECKING:
-    from wippy.actors.runtime import Runtime
 
 
 class Process:
@@ -30,7 +28,7 @@ class Process:
     ``ProcessTerminated`` instead, which unwinds the function.
     """
 
-    def __init__(self, runtime: Runtime, record: ProcessRecord, *, handle: bool) -> None:
+    def __init__(self, runtime: ProcessOps, record: ProcessRecord, *, handle: bool) -> None:
         self._runtime = runtime
         self._record = record
         self._handle = handle
@@ -89,7 +87,7 @@ class Process:
         self, entry_id: str, host_id: str, args: tuple[Any, ...], *, monitor: bool, link: bool
     ) -> Pid:
         self._check()
-        return self._runtime._spawn_entry(
+        return self._runtime.spawn_entry(
             entry_id, host_id, args, parent=self.self, monitor=monitor, link=link
         )
 
@@ -107,7 +105,7 @@ class Process:
         :class:`~wippy.actors.SpawnError` subclass when the host is unknown, stopped or full.
         """
         self._check()
-        return self._runtime._spawn_function(
+        return self._runtime.spawn_function_as(
             fn, host_id, args, parent=self.self, monitor=monitor, link=link
         )
 
@@ -119,7 +117,7 @@ class Process:
         Messages from one process to another arrive in the order sent.
         """
         self._check()
-        return self._runtime._table.deliver(pid, Message(topic, payload, self._record.pid))
+        return self._runtime.table.deliver(pid, Message(topic, payload, self._record.pid))
 
     def receive(
         self,
@@ -131,7 +129,7 @@ class Process:
 
         With ``topic``, only messages with that topic are taken; with ``match``, only items it
         accepts (others stay queued in order; with ``topic``, events are never taken). Returns
-        None on timeout. A function process gives its host worker back while it waits.
+        None on timeout. A function process gives its host's permit back while it waits.
         """
         self._check()
         if topic is not None:
@@ -145,18 +143,20 @@ class Process:
                 )
 
         mailbox = self._record.mailbox
-        ticket = None if self._handle else self._record.ticket
+        permit = None if self._handle else self._record.permit
         try:
-            if ticket is None or timeout == 0:
-                return mailbox.get(timeout, match)
+            if timeout == 0:
+                return mailbox.get(0, match)
+            if permit is None:
+                return mailbox.get(timeout, match, self._runtime.help)
             item = mailbox.get(0, match)
             if item is not None:
                 return item
-            ticket.release()  # waiting is not running: let another process have the worker
+            permit.release()  # waiting is not running: let another process have the worker
             try:
                 return mailbox.get(timeout, match)
             finally:
-                if not ticket.acquire():
+                if not permit.acquire():
                     raise self._exited_or_terminated()
         except MailboxClosed:
             raise self._exited() from None
@@ -173,7 +173,7 @@ class Process:
         """
         self._check()
         event = Event(event_type, self._record.pid, value=value)
-        return self._runtime._table.notify_monitors(self._record.pid, event)
+        return self._runtime.table.notify_monitors(self._record.pid, event)
 
     def pending(self) -> int:
         """How many messages and events are waiting in the mailbox."""
@@ -184,28 +184,28 @@ class Process:
     def monitor(self, pid: Pid) -> None:
         """Gets an EXIT event when ``pid`` exits (at once, error "noproc", if it is gone)."""
         self._check()
-        self._runtime._table.monitor(self.self, pid)
+        self._runtime.table.monitor(self.self, pid)
 
     def unmonitor(self, pid: Pid) -> None:
         """Stops monitoring ``pid`` (an EXIT already received stays in the mailbox)."""
         self._check()
-        self._runtime._table.unmonitor(self.self, pid)
+        self._runtime.table.unmonitor(self.self, pid)
 
     def link(self, pid: Pid) -> None:
         """Links to ``pid`` both ways (a LINK_DOWN "noproc" arrives at once if it is gone)."""
         self._check()
-        self._runtime._table.link(self.self, pid)
+        self._runtime.table.link(self.self, pid)
 
     def unlink(self, pid: Pid) -> None:
         """Removes the link to ``pid`` (both ways)."""
         self._check()
-        self._runtime._table.unlink(self.self, pid)
+        self._runtime.table.unlink(self.self, pid)
 
     def set_options(self, *, trap_links: bool | None = None) -> None:
         """Sets process options: ``trap_links`` turns linked failures into LINK_DOWN events."""
         self._check()
         if trap_links is not None:
-            self._runtime._table.set_trap_links(self.self, trap_links)
+            self._runtime.table.set_trap_links(self.self, trap_links)
 
     def cancel(self, pid: Pid, reason: str = "cancelled", grace: float | None = None) -> bool:
         """Sends ``pid`` a CANCEL event; terminates it if still alive after ``grace`` seconds.
@@ -214,16 +214,16 @@ class Process:
         False when ``pid`` is gone.
         """
         self._check()
-        return self._runtime._cancel(pid, reason, grace, sender=self.self)
+        return self._runtime.cancel(pid, reason, grace, sender=self.self)
 
     def terminate(self, pid: Pid) -> bool:
         """Stops ``pid`` now: its monitors get EXIT error "terminated". False when it is gone."""
         self._check()
-        return self._runtime._terminate(pid)
+        return self._runtime.terminate(pid)
 
     def is_alive(self, pid: Pid) -> bool:
         """True while ``pid`` has not exited."""
-        return self._runtime._table.is_alive(pid)
+        return self._runtime.table.is_alive(pid)
 
     # -- lifetime of handles ----------------------------------------------------------------
 
@@ -236,7 +236,7 @@ class Process:
             return
         if isinstance(error, BaseException):
             error = ProcessError.from_exception(error)
-        self._runtime._close_handle(self, error)
+        self._runtime.close_handle(self._record.pid, error)
 
     def __enter__(self) -> Process:
         return self

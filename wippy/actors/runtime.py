@@ -1,4 +1,4 @@
-"""The runtime: owns hosts, the process table, process actors and their threads."""
+"""The runtime: owns hosts, the process table, process actors, their threads and timers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from wippy.actors.actor import ProcessRun
-from wippy.actors.body import FunctionBody, ProcessBody, ProcessFunction
+from wippy.actors.actor import ProcessActor, ProcessRun
+from wippy.actors.body import ProcessBody
 from wippy.actors.errors import (
     HostStoppedError,
     ProcessExitedError,
@@ -22,16 +22,18 @@ from wippy.actors.errors import (
     SpawnError,
     UnknownHostError,
 )
-from wippy.actors.events import CANCEL, TERMINATED, Event, Message, ProcessError
+from wippy.actors.events import CANCEL, SHUTDOWN_KIND, TERMINATED, Event, Message, ProcessError
+from wippy.actors.function_body import FunctionBody, ProcessFunction, current_process
 from wippy.actors.host import Host, HostConfig, HostState, HostStats
+from wippy.actors.limits import STEPPED_MAPS, THREAD_MAPS, MapBudget
 from wippy.actors.output import OutputRouter, sink_for, write_through
 from wippy.actors.pid import Pid, PidAllocator
 from wippy.actors.process import Process
 from wippy.actors.programs import Programs
-from wippy.actors.scheduler import ThreadScheduler
+from wippy.actors.scheduler import ThreadPool
 from wippy.actors.table import ProcessRecord, ProcessTable
+from wippy.actors.wasm_body import WasmBody
 from wippy.timers import KeyedTimers, Timers
-from wippy.actors.wasm_process import WasmBody
 from wippy.wasm.api import Program
 from wippy.wasm.errors import ArgumentError
 
@@ -55,7 +57,9 @@ class _State(enum.Enum):
 
 @dataclass(frozen=True)
 class RuntimeStats:
-    """Sizes of the runtime's tables, for leak checks and monitoring."""
+    """Sizes of the runtime's tables, for leak checks and monitoring: live processes,
+    monitor/link edges, open handles, process actors not yet closed, pending cancel timers and
+    threads running blocking bodies."""
 
     processes: int
     monitors: int
@@ -63,6 +67,7 @@ class RuntimeStats:
     handles: int
     actors: int
     cancel_timers: int
+    threads: int = 0
 
 
 class Runtime:
@@ -73,7 +78,8 @@ class Runtime:
     ``wasm`` (a :class:`~wippy.wasm.WasmRuntime`; one is created and owned when not given).
     Hosts and programs can also be added directly with :meth:`add_host`/:meth:`add_program`.
     ``engine`` is the default engine of the WebAssembly runtime created when ``wasm`` is None.
-    Guest output goes to ``output`` (default: this process's stdout/stderr).
+    Guest output goes to ``output`` (default: this process's stdout/stderr). ``map_limit``
+    overrides the kernel's ``vm.max_map_count`` for the spawn check (see :mod:`.limits`).
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class Runtime:
         output: OutputRouter | None = None,
         default_stop_timeout: float = 5.0,
         engine: str | None = None,
+        map_limit: int | None = None,
     ) -> None:
         self._registry = registry
         self._programs = Programs(registry, wasm, engine)
@@ -91,12 +98,15 @@ class Runtime:
         self._default_stop_timeout = default_stop_timeout
         self._table = ProcessTable()
         self._pids = PidAllocator()
-        self._scheduler = ThreadScheduler()
+        self._pool = ThreadPool()
         self._timers = Timers()
+        self._maps = MapBudget(map_limit)
         self._lock = threading.RLock()
         self._exits = threading.Condition(threading.Lock())
+        self._actors = 0  # process actors not yet closed, guarded by _exits
         self._state = _State.RUNNING
         self._hosts: dict[str, Host] = {}
+        self._host_list: list[Host] = []
         self._started_hosts: list[str] = []
         self._handles: dict[Pid, Process] = {}
         self._graces = KeyedTimers(self._timers)
@@ -111,6 +121,11 @@ class Runtime:
     def registry(self) -> Registry | None:
         """The registry this runtime was created with, if any."""
         return self._registry
+
+    @property
+    def table(self) -> ProcessTable:
+        """The process table (routing between processes)."""
+        return self._table
 
     @property
     def stopped(self) -> bool:
@@ -139,12 +154,14 @@ class Runtime:
         stop_timeout: float = 5.0,
         *,
         auto_start: bool = True,
+        slice: float = 0.01,
     ) -> None:
-        """Adds a host (started at once unless ``auto_start=False``).
+        """Adds a host (started at once unless ``auto_start=False``); ``slice`` is how long a
+        guest runs before it yields to the host's other runnable processes.
 
         Raises ValueError for a duplicate id or bad settings, RuntimeStoppedError once stopping.
         """
-        self._add_host(HostConfig(host_id, workers, queue_size, stop_timeout), auto_start)
+        self._add_host(HostConfig(host_id, workers, queue_size, stop_timeout, slice), auto_start)
 
     def _add_host(self, config: HostConfig, auto_start: bool) -> None:
         with self._lock:
@@ -152,6 +169,7 @@ class Runtime:
             if config.host_id in self._hosts:
                 raise ValueError(f"host {config.host_id!r} already exists")
             self._hosts[config.host_id] = Host(config)
+            self._host_list = list(self._hosts.values())
         if auto_start:
             self.start_host(config.host_id)
 
@@ -171,7 +189,8 @@ class Runtime:
                 logger.debug("host %s started", host_id)
 
     def stop_host(self, host_id: str) -> None:
-        """Stops the host: CANCEL to its processes, up to ``stop_timeout`` s, then terminate.
+        """Stops the host: CANCEL to its processes (those that cannot see it end at once), up
+        to ``stop_timeout`` s, then terminate.
 
         Spawning on it raises HostStoppedError from the moment this is called. Raises
         UnknownHostError. No-op when already stopped.
@@ -188,7 +207,8 @@ class Runtime:
         logger.debug("host %s stopped", host_id)
 
     def host_stats(self, host_id: str) -> HostStats:
-        """The host's state and how many processes run and wait. Raises UnknownHostError."""
+        """The host's state, its running, queued and runnable processes. Raises
+        UnknownHostError."""
         return self._host(host_id).stats()
 
     @property
@@ -232,28 +252,31 @@ class Runtime:
 
         Raises a SpawnError subclass when the host is unknown, stopped or full.
         """
-        return self._spawn_function(fn, host_id, args, parent=None, monitor=False, link=False)
+        return self.spawn_function_as(fn, host_id, args, parent=None, monitor=False, link=False)
 
     def spawn(self, entry_id: str, host_id: str, *args: Any) -> Pid:
         """Spawns a program entry with no parent; see :meth:`Process.spawn`."""
-        return self._spawn_entry(entry_id, host_id, args, parent=None, monitor=False, link=False)
+        return self.spawn_entry(entry_id, host_id, args, parent=None, monitor=False, link=False)
 
     def is_alive(self, pid: Pid) -> bool:
         """True while ``pid`` has not exited."""
         return self._table.is_alive(pid)
 
     def stats(self) -> RuntimeStats:
-        """Current table sizes (processes, monitor/link edges, handles, actors, timers)."""
+        """Current table sizes (processes, monitor/link edges, handles, actors, timers, threads)."""
         table = self._table.stats()
         with self._lock:
             handles, timers = len(self._handles), len(self._graces)
+        with self._exits:
+            actors = self._actors
         return RuntimeStats(
-            table.processes, table.monitors, table.links, handles, self._scheduler.active(), timers
+            table.processes, table.monitors, table.links, handles, actors, timers,
+            self._pool.running,
         )
 
-    # -- internals used by Process ------------------------------------------------------------
+    # -- ProcessOps: what process handles ask -------------------------------------------------
 
-    def _spawn_function(
+    def spawn_function_as(
         self,
         fn: ProcessFunction,
         host_id: str,
@@ -263,15 +286,19 @@ class Runtime:
         monitor: bool,
         link: bool,
     ) -> Pid:
+        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
+        host = self._host(host_id)
 
         def make_body(record: ProcessRecord) -> ProcessBody:
-            return FunctionBody(fn, Process(self, record, handle=False), args)
+            permit = host.queue.permit()
+            record.permit = permit
+            return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
-        return self._spawn(host_id, "function", make_body, parent, monitor, link)
+        return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link)
 
-    def _spawn_entry(
+    def spawn_entry(
         self,
         entry_id: str,
         host_id: str,
@@ -281,10 +308,11 @@ class Runtime:
         monitor: bool,
         link: bool,
     ) -> Pid:
-        self._host(host_id)
+        """Spawns a registry entry (or added program) on behalf of ``parent``."""
+        host = self._host(host_id)
         function = self._programs.python_function(entry_id)
         if function is not None:
-            return self._spawn_function(
+            return self.spawn_function_as(
                 function, host_id, args, parent=parent, monitor=monitor, link=link
             )
         program = self._programs.get(entry_id, host_id)
@@ -292,37 +320,45 @@ class Runtime:
             converted = program.convert_args(args)
         except ArgumentError as exc:
             raise SpawnArgumentError(f"cannot spawn {entry_id!r}: {exc}") from exc
+        slice_seconds = host.config.slice
 
         def make_body(record: ProcessRecord) -> ProcessBody:
+            pid = record.pid
             return WasmBody(
                 program,
                 converted,
-                stdout=sink_for(self._output, record.pid, "stdout"),
-                stderr=sink_for(self._output, record.pid, "stderr"),
-                on_overdue=lambda exc: self._table.kill(
-                    record.pid, ProcessError.from_exception(exc)
-                ),
+                pool=self._pool,
+                stdout=sink_for(self._output, pid, "stdout"),
+                stderr=sink_for(self._output, pid, "stderr"),
+                on_overdue=lambda exc: self._table.kill(pid, ProcessError.from_exception(exc)),
+                slice_seconds=slice_seconds,
             )
 
-        return self._spawn(host_id, "wasm", make_body, parent, monitor, link)
+        cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
+        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link)
 
     def _spawn(
         self,
-        host_id: str,
+        host: Host,
         kind: str,
+        maps: int,
         make_body: Callable[[ProcessRecord], ProcessBody],
         parent: Pid | None,
         monitor: bool,
         link: bool,
     ) -> Pid:
-        host = self._host(host_id)
-        ticket = host.admit()
+        host_id = host.host_id
+        self._maps.check(maps, f"a {kind} process on host {host_id!r}")
+        host.admit()
         try:
             record = ProcessRecord(self._pids.allocate(host_id), kind)
-            run = ProcessRun(record, make_body(record), ticket, self._table, _closed)
+            run = ProcessRun(
+                record, make_body(record), self._table, self._on_started, self._on_closed,
+                host.started,
+            )
             record.control = run
-            record.ticket = ticket
             record.on_exit.append(self._on_exit)
+            record.on_exit.append(run.exited)
             registered = self._table.register(
                 record,
                 monitor_by=parent if monitor else None,
@@ -331,23 +367,38 @@ class Runtime:
             if not registered:
                 raise ProcessExitedError(f"process {parent} has exited")
         except BaseException:
-            ticket.close()
+            host.started()
             raise
         pid = record.pid
         if host.state is not HostState.RUNNING:  # lost a race with stop_host
             self._table.kill(pid, TERMINATED)
-            ticket.close()
+            host.started()
             raise HostStoppedError(f"host {host_id!r} is {host.state.value}")
+        with self._exits:
+            self._actors += 1
         try:
-            self._scheduler.start(run)
+            ProcessActor.launch(run, host.queue)
         except BaseException as exc:
             self._table.kill(pid, ProcessError("spawn", f"could not start: {exc}"))
-            ticket.close()
+            host.started()
+            with self._exits:
+                self._actors -= 1
+                self._exits.notify_all()
             raise SpawnError(f"could not start process {pid}: {exc}") from exc
         logger.debug("spawned %s process %s", kind, pid)
         return pid
 
-    def _cancel(self, pid: Pid, reason: str, grace: float | None, sender: Pid) -> bool:
+    def cancel(self, pid: Pid, reason: str, grace: float | None, sender: Pid) -> bool:
+        """CANCEL for ``pid``, then terminated after ``grace`` s (default: its host's
+        ``stop_timeout``); a process that cannot see a CANCEL ends at once (kind ``shutdown``,
+        as an Erlang process that does not trap exits). False when ``pid`` is gone."""
+        record = self._table.get(pid)
+        if record is None:
+            return False
+        control = record.control
+        if control is not None and not control.observes_cancel:
+            error = ProcessError(SHUTDOWN_KIND, f"cancelled ({reason})")
+            return self._table.kill(pid, error)
         if not self._table.deliver(pid, Event(CANCEL, sender, reason=reason)):
             return False
         if grace is None:
@@ -364,11 +415,32 @@ class Runtime:
         if self._table.kill(pid, TERMINATED):
             logger.info("process %s did not exit within its cancel grace period", pid)
 
-    def _terminate(self, pid: Pid) -> bool:
+    def terminate(self, pid: Pid) -> bool:
+        """Ends ``pid`` now (error kind ``terminated``); False when it is gone."""
         return self._table.kill(pid, TERMINATED)
 
-    def _close_handle(self, proc: Process, error: ProcessError | None) -> None:
-        self._table.exit(proc.self, error=error)
+    def close_handle(self, pid: Pid, error: ProcessError | None) -> None:
+        """Exits the handle process ``pid`` normally or with ``error``."""
+        self._table.exit(pid, error=error)
+
+    def help(self) -> bool:
+        """Runs one runnable process's slice on the calling thread (a handle waiting in
+        ``receive``), on a host with a free worker; True when it ran one."""
+        return any(host.queue.run_one() for host in self._host_list)
+
+    def _on_started(self, record: ProcessRecord) -> None:
+        record.started = True
+        for callback in record.on_started:
+            try:
+                callback(record)
+            except Exception:
+                logger.exception("start callback of %s failed", record.pid)
+
+    def _on_closed(self, record: ProcessRecord) -> None:
+        logger.debug("process %s closed", record.pid)
+        with self._exits:
+            self._actors -= 1
+            self._exits.notify_all()
 
     def _on_exit(self, record: ProcessRecord) -> None:
         self._graces.drop(record.pid)
@@ -379,9 +451,16 @@ class Runtime:
             self._exits.notify_all()
 
     def _drain(self, live: Callable[[], list[Pid]], grace: float, reason: str) -> None:
-        """CANCELs the ``live`` processes, waits up to ``grace`` s, then terminates the rest."""
+        """CANCELs the ``live`` processes (ending at once those that cannot see it), waits up
+        to ``grace`` s, then terminates the rest."""
+        error = ProcessError(SHUTDOWN_KIND, f"cancelled ({reason})")
         for pid in live():
-            self._table.deliver(pid, Event(CANCEL, pid, reason=reason))
+            record = self._table.get(pid)
+            control = record.control if record is not None else None
+            if control is not None and not control.observes_cancel:
+                self._table.kill(pid, error)
+            else:
+                self._table.deliver(pid, Event(CANCEL, pid, reason=reason))
         deadline = time.monotonic() + grace
         with self._exits:
             while live():
@@ -397,7 +476,8 @@ class Runtime:
 
     def stop(self, join_timeout: float = 10.0) -> None:
         """Stops everything: hosts in reverse start order (CANCEL, grace, terminate), open
-        handles, then joins every process thread (up to ``join_timeout`` s) and the timers.
+        handles, then waits (up to ``join_timeout`` s) until every process actor closed and every
+        process thread ended, and stops the workers and timers.
 
         Function processes that ignore termination (stuck outside wippy calls) are logged as
         warnings if their threads do not end in time. Idempotent; never raises for that.
@@ -411,9 +491,22 @@ class Runtime:
             self.stop_host(host_id)
         for pid in self._table.pids():
             self._table.kill(pid, _SHUTDOWN)
-        for run in self._scheduler.join(join_timeout):
-            logger.warning("process %s still running after stop; its thread is left", run.pid)
-        self._scheduler.close()
+        deadline = time.monotonic() + join_timeout
+        own = 1 if _inside_process() else 0
+        with self._exits:
+            while self._actors > own:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    logger.warning("%d processes still closing after stop", self._actors - own)
+                    break
+                self._exits.wait(remaining)
+        if not self._pool.join(max(0.0, deadline - time.monotonic())):
+            logger.warning("%d process threads still running after stop", self._pool.running)
+        self._pool.close()
+        with self._lock:
+            hosts = list(self._hosts.values())
+        for host in hosts:
+            host.queue.close(max(0.1, deadline - time.monotonic()))
         self._timers.close()
         self._graces.clear()
         with self._lock:
@@ -437,5 +530,6 @@ class Runtime:
         self.stop()
 
 
-def _closed(pid: Pid) -> None:
-    logger.debug("process %s closed", pid)
+def _inside_process() -> bool:
+    """True when called from a function process's own thread (``stop()`` from a process)."""
+    return current_process() is not None

@@ -20,7 +20,7 @@ from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
 
 if TYPE_CHECKING:
-    from wippy.actors.host import Ticket
+    from wippy.actors.scheduler import Permit
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ class Interruptible(Protocol):
 
     def interrupt(self, reason: str) -> None:
         """Asks the body to stop as soon as it can."""
+
+    @property
+    def observes_cancel(self) -> bool:
+        """True when the process can see a CANCEL (and so gets a grace period)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,12 @@ class ProcessRecord:
     links: set[Pid] = field(default_factory=set)
     trap_links: bool = False
     control: Interruptible | None = None
-    ticket: Ticket | None = None
-    """The process's claim on its host's workers (None for handles); released while waiting."""
+    permit: Permit | None = None
+    """A threaded body's claim on its host's workers (None otherwise); released while waiting."""
+    started: bool = False
+    """True once its Init completed (a guest instantiated, a function entered)."""
+    on_started: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
+    """Called (once) when the process has started."""
     exit: ExitInfo | None = None
     on_exit: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (outside the lock, once) after the process left the table."""

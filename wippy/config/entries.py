@@ -131,11 +131,13 @@ class EnvVariable(Entry):
 
 
 class HostOptions(ConfigModel):
-    """The ``host`` block of ``process.host``: worker threads, mailbox size and stop grace time."""
+    """The ``host`` block of ``process.host``: worker threads, how many spawned processes may
+    wait for their first Step, the stop grace time and a running guest's time slice."""
 
     workers: int = Field(default=16, ge=1)
     queue_size: int = Field(default=1024, ge=1)
     stop_timeout: Duration = 5.0
+    slice: Duration = 0.01
 
 
 @register_kind("process.host")

@@ -120,6 +120,13 @@ class Program(abc.ABC):
 
     entry_id: str
     signature: Signature
+    steppable: bool = False
+    """True when its instances are stepped (:attr:`Instance.steppable`)."""
+    observes_cancel: bool = False
+    """True when its guests can receive a CANCEL (they import the process API)."""
+    may_block: bool = True
+    """True when a step of its guests may block the thread (a Python host function, a
+    FIFO read): only steps that never block may run on a thread waiting for them."""
 
     @abc.abstractmethod
     def convert_args(self, args: Sequence[Any]) -> tuple[Any, ...]:

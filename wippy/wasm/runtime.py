@@ -20,7 +20,7 @@ from .api import Program
 from .cache import CompileCache, default_cache_dir
 from .errors import HashMismatchError, LoadError
 from .profiles import unknown_profiles
-from .spec import HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
+from .spec import HostInterface, HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class WasmRuntime:
         host_modules: Sequence[HostModule] = (),
         *,
         engine: str = "wasmtime",
+        host_interfaces: Sequence[HostInterface] = (),
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (known engines: {', '.join(ENGINES)})")
@@ -67,6 +68,7 @@ class WasmRuntime:
             directory = Path(str(directory))
         self.cache_dir: Path | None = directory
         self.host_modules = tuple(host_modules)
+        self.host_interfaces = tuple(host_interfaces)
         self.default_engine = engine
         self._engines: dict[str, Engine] = {}
         self._programs: dict[tuple[int, str], tuple[ProcessWasm, Program]] = {}
@@ -162,6 +164,7 @@ class WasmRuntime:
             wasi=WasiSpec(tuple(wasi.args), env, mounts, wasi.cwd),
             limits=LimitSpec(limits.max_execution_ms, limits.fuel, limits.max_memory),
             host_modules=self.host_modules,
+            host_interfaces=self.host_interfaces,
         )
 
     def close(self) -> None:

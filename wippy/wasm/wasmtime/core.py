@@ -43,6 +43,8 @@ class _Stopped(Exception):
 class CoreProgram(Program):
     """A core module linked with its WASI and host functions, ready to instantiate."""
 
+    steppable = True
+
     def __init__(self, engine: WasmtimeEngine, spec: ProgramSpec, module: wasmtime.Module) -> None:
         self.engine = engine
         self.spec = spec
@@ -55,6 +57,7 @@ class CoreProgram(Program):
         )
         imported = {mod for mod, _ in imports}
         self.interfaces = [i for i in interfaces if i.name in imported]
+        self.may_block = any(m.name in imported for m in spec.host_modules)
         self.observes_cancel = any(i.observes_cancel for i in self.interfaces)
         self.signature = self._signature(module)
         self.uses_wasi = PREVIEW1_MODULE in imported
