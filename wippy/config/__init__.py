@@ -19,7 +19,13 @@ from .kinds import (
     register_kind,
     unregister_kind,
 )
-from .loader import SUPPORTED_VERSIONS, load_registry, load_registry_from_documents
+from .loader import (
+    SUPPORTED_VERSIONS,
+    LoadResult,
+    load_registry,
+    load_registry_from_documents,
+    read_app,
+)
 from .paths import PathEscapeError, resolve_inside
 from .process_python import ProcessPython
 from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
@@ -54,6 +60,7 @@ __all__ = [
     "HostOptions",
     "Lifecycle",
     "Limits",
+    "LoadResult",
     "PathEscapeError",
     "Problem",
     "ProcessHost",
@@ -81,6 +88,7 @@ __all__ = [
     "parse_duration",
     "parse_hash",
     "parse_mode",
+    "read_app",
     "register_kind",
     "resolve_inside",
     "unregister_kind",
