@@ -8,6 +8,7 @@ from __future__ import annotations
 from .common import ID_PATTERN, NAME_PATTERN, ConfigModel, Lifecycle
 from .entries import EnvVariable, FsDirectory, HostOptions, ProcessHost, TerminalHost, parse_mode
 from .errors import ConfigError, Problem
+from .function import DEFAULT_LAZY_SIZE, POOL_TYPES, FunctionEntry, FunctionWasm, FunctionWat, Pool
 from .hashes import HASH_ALGORITHMS, HashStr, file_digest, parse_hash
 from .kinds import (
     Entry,
@@ -28,7 +29,16 @@ from .loader import (
 )
 from .paths import PathEscapeError, resolve_inside
 from .process_python import ProcessPython
-from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
+from .process_wasm import (
+    IMPORT_PROFILES,
+    Limits,
+    ProcessWasm,
+    WasiEnv,
+    WasiMount,
+    WasiOptions,
+    WasmEntry,
+    WasmFileEntry,
+)
 from .registry import Registry
 from .service import ProcessService, RestartPolicy, ServiceLifecycle
 from .supervisor import ChildEntry, ProcessSupervisor
@@ -40,13 +50,17 @@ from .units import (
     parse_byte_size,
     parse_duration,
 )
+from .wit import WIT_CORE_TYPES, WitFunction, parse_wit_function
 
 __all__ = [
+    "DEFAULT_LAZY_SIZE",
     "HASH_ALGORITHMS",
     "ID_PATTERN",
     "IMPORT_PROFILES",
     "NAME_PATTERN",
+    "POOL_TYPES",
     "SUPPORTED_VERSIONS",
+    "WIT_CORE_TYPES",
     "ByteSize",
     "ChildEntry",
     "ConfigError",
@@ -56,12 +70,16 @@ __all__ = [
     "Entry",
     "EnvVariable",
     "FsDirectory",
+    "FunctionEntry",
+    "FunctionWasm",
+    "FunctionWat",
     "HashStr",
     "HostOptions",
     "Lifecycle",
     "Limits",
     "LoadResult",
     "PathEscapeError",
+    "Pool",
     "Problem",
     "ProcessHost",
     "ProcessPython",
@@ -77,6 +95,9 @@ __all__ = [
     "WasiEnv",
     "WasiMount",
     "WasiOptions",
+    "WasmEntry",
+    "WasmFileEntry",
+    "WitFunction",
     "duration_validator",
     "file_digest",
     "iter_references",
@@ -88,6 +109,7 @@ __all__ = [
     "parse_duration",
     "parse_hash",
     "parse_mode",
+    "parse_wit_function",
     "read_app",
     "register_kind",
     "resolve_inside",
