@@ -12,7 +12,7 @@ from tests.conftest import EXAMPLES, FIXTURES, AppWriter, digest
 def test_a_good_app_checks_clean(cache: Path) -> None:
     result = run(cache, "-C", str(EXAMPLES / "compute"), "check")
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == "ok: 5 entries, 2 modules compiled, 0 Python functions imported\n"
+    assert result.stdout == "ok: 7 entries, 4 modules compiled, 0 Python functions imported\n"
 
 
 def test_check_reports_every_problem_with_file_and_entry(cache: Path, cli_app: AppWriter

@@ -22,8 +22,10 @@ def test_run_list_prints_aligned_commands(cache: Path) -> None:
     result = run(cache, "-C", str(COMPUTE), "run", "list")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
-        "compute  Multiply two numbers in a core WASM module  myns:compute_worker",
-        "greet    Greet someone from a WASM component         myns:greeter",
+        "answer    The answer, from inline WAT                              myns:answer",
+        "compute   Multiply two numbers in a core WASM module               myns:compute_worker",
+        "greet     Greet someone from a WASM component                      myns:greeter",
+        "multiply  Multiply two numbers by calling a function (no process)  myns:multiply",
     ]
 
 
