@@ -214,3 +214,16 @@ def test_only_function_entries_are_functions(wasm_runtime: WasmRuntime, tmp_path
         wasm_runtime.function(registry, "t:p")
     with pytest.raises(TypeError, match="not a process.wasm"):
         wasm_runtime.program(function_app(tmp_path / "b", fn_wasm("f", "add")), "t:f")
+
+
+@pytest.mark.engines("wasmtime")
+def test_a_function_entry_cannot_be_spawned_as_a_process(wasm_runtime: WasmRuntime,
+                                                         tmp_path: Path) -> None:
+    from wippy.actors import Runtime, UnknownEntryError
+
+    registry = function_app(tmp_path, fn_wasm("add", "add"), {"name": "h", "kind": "process.host",
+                                                              "lifecycle": {"auto_start": True}})
+    refused = pytest.raises(UnknownEntryError, match="entry 't:add' cannot be spawned: entry "
+                                                     "t:add is a function.wasm, not a process")
+    with Runtime(registry, wasm=wasm_runtime) as rt, rt.process() as me, refused:
+        me.spawn("t:add", "t:h", 1, 2)
