@@ -21,7 +21,6 @@ from ..config import (
     LoadResult,
     Problem,
     ProcessPython,
-    ProcessWasm,
     Registry,
     WasmEntry,
 )
@@ -170,17 +169,3 @@ def command_problems(registry: Registry) -> list[Problem]:
                 problems.append(Problem(entry.source, entry.id, "meta.command.name",
                                         f"command {name!r} is declared by several entries: {ids}"))
     return problems
-
-
-def compile_modules(
-    registry: Registry, runtime: WasmRuntime
-) -> list[tuple[ProcessWasm, Exception]]:
-    """Loads every ``process.wasm`` entry through ``runtime``; the entries that failed, with
-    their errors (kept for callers that only want to warm the cache)."""
-    failed: list[tuple[ProcessWasm, Exception]] = []
-    for entry in registry.of_kind(ProcessWasm):
-        try:
-            runtime.program(registry, entry.id)
-        except (WasmError, ConfigError, OSError) as exc:
-            failed.append((entry, exc))
-    return failed
