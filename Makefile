@@ -15,11 +15,12 @@ $(STAMP): setup.cfg pyproject.toml
 # A tour of examples/compute, examples/wasi and examples/supervision through the CLI (~10 s).
 WIPPY := $(VENV)/bin/wippy
 demo: $(STAMP)
-	@echo "== compute: a core module and a component as commands (examples/compute)"
+	@echo "== compute: a core module and a component as commands, and as functions (examples/compute)"
 	$(WIPPY) -C examples/compute check
 	$(WIPPY) -C examples/compute run list
 	$(WIPPY) -C examples/compute run greet wippy
 	$(WIPPY) -C examples/compute run compute 6 7; echo "exit status: $$?"
+	$(WIPPY) -C examples/compute run multiply 6 7; echo "exit status: $$?"
 	$(PY) examples/compute/demo.py
 	@echo "== wasi: args, env, a read-only and a writable mount (examples/wasi)"
 	$(WIPPY) -C examples/wasi run list

@@ -37,3 +37,11 @@ def test_readme_supervision_example(monkeypatch: pytest.MonkeyPatch) -> None:
         assert [row.id for row in rows] == ["compute"]
         event = sup.stop()                     # children stop in reverse order, then the supervisor
         assert event is not None and event.ok
+
+
+def test_readme_function_example_verbatim(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Functions (`function.wasm`, `function.wat`)\n", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    exec(compile(block, "README.md", "exec"), {})

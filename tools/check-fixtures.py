@@ -145,6 +145,28 @@ def check_traps() -> None:
     expect_trap(lambda: ex["busy"](store), T.OUT_OF_FUEL, "busy()")
 
 
+def check_functions() -> None:
+    m = wasmtime.Module.from_file(FUEL_ENGINE, str(FIX / "functions.wasm"))
+    exports, imports = signature(m)
+    check(sorted(exports) == ["add", "count", "fail_if", "is_zero", "mix", "neg", "spin"],
+          f"functions exports {exports}")
+    check(imports == [], f"functions imports {imports}")
+    store = wasmtime.Store(FUEL_ENGINE)
+    store.set_fuel(10**9)
+    inst = wasmtime.Instance(store, m, [])
+
+    def call(name: str, *args: Any) -> Any:
+        return inst.exports(store)[name](store, *args)
+
+    check(call("add", 6, 7) == 13, "functions.add(6, 7)")
+    check([call("count"), call("count"), call("fail_if", 0)] == [1, 2, 3], "functions.count")
+    expect_trap(lambda: call("fail_if", 1), wasmtime.TrapCode.UNREACHABLE, "functions.fail_if(1)")
+    check(call("spin", 1000) == 1000, "functions.spin(1000)")
+    check(call("neg", 1) == -1 and call("is_zero", 0) == 1 and call("is_zero", 5) == 0,
+          "functions.neg/is_zero")
+    check(call("mix", 1, 0.5, 0.25) == 1.75, "functions.mix(1, 0.5, 0.25)")
+
+
 def check_membomb() -> None:
     m = module(FIX / "membomb.wasm")
     exports, imports = signature(m)
@@ -689,6 +711,7 @@ CHECKS: list[tuple[str, Callable[[], None]]] = [
     ("examples/compute/wasm/greet.wasm", check_greet),
     ("tests/fixtures/wasm/traps.wasm", check_traps),
     ("tests/fixtures/wasm/membomb.wasm", check_membomb),
+    ("tests/fixtures/wasm/functions.wasm", check_functions),
     ("tests/fixtures/wasm/host_raise.wasm", check_host_raise),
     ("tests/fixtures/wasm/proc_exit.wasm", check_proc_exit),
     ("tests/fixtures/wasm/needs_env.wasm", check_needs_env),

@@ -22,8 +22,10 @@ def test_run_list_prints_aligned_commands(cache: Path) -> None:
     result = run(cache, "-C", str(COMPUTE), "run", "list")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
-        "compute  Multiply two numbers in a core WASM module  myns:compute_worker",
-        "greet    Greet someone from a WASM component         myns:greeter",
+        "answer    The answer, from inline WAT                              myns:answer",
+        "compute   Multiply two numbers in a core WASM module               myns:compute_worker",
+        "greet     Greet someone from a WASM component                      myns:greeter",
+        "multiply  Multiply two numbers by calling a function (no process)  myns:multiply",
     ]
 
 
@@ -88,12 +90,18 @@ def test_a_failure_prints_its_error_and_exits_1(cache: Path, cli_app: AppWriter)
     assert "Traceback" in verbose.stderr and 'raise ValueError("bad input")' in verbose.stderr
 
 
-def test_wrong_arguments_exit_1_with_the_signature(cache: Path) -> None:
+def test_arguments_that_do_not_fit_the_signature_are_usage_errors(cache: Path) -> None:
     result = run(cache, "-C", str(COMPUTE), "run", "compute", "6")
-    assert result.returncode == 1
-    assert result.stderr == (
-        "wippy: compute takes 2 arguments but got 1: signature compute(i32, i32) -> i32\n"
-    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("wippy run: error: compute takes 2 arguments but got 1: signature "
+                             "compute(i32, i32) -> i32\n")
+    for text in ("six", "0x10", " 6", "1_000", "True", "+6"):
+        result = run(cache, "-C", str(COMPUTE), "run", "compute", text, "7")
+        assert result.returncode == 2, text
+        assert result.stderr == (f"wippy run: error: compute: argument 1 ({text!r}) is not a "
+                                 "valid i32: not an integer; signature compute(i32, i32) -> i32\n")
+    result = run(cache, "-C", str(COMPUTE), "run", "compute", "-6", "-7")
+    assert result.returncode == 42
 
 
 def test_wasi_command_gets_arguments_as_argv(cache: Path, cli_app: AppWriter) -> None:
@@ -164,7 +172,8 @@ def test_usage_errors_exit_2(cache: Path, cli_app: AppWriter) -> None:
         ("run", "list", "extra"): "`run list` takes no arguments, got extra",
         ("run", "-x", "test:nope"): "no entry 'test:nope' in the registry",
         ("run", "-x", "test:files"): "entry test:files is a fs.directory, which cannot be run",
-        ("run", "-x", "test:sup"): "(process.wasm, process.python can; `wippy start` runs the",
+        ("run", "-x", "test:sup"): "(process.wasm, process.python, function.wasm, function.wat "
+                                   "can; `wippy start` runs the app's)",
         ("hash",): "the following arguments are required: FILE",
         (): "the following arguments are required: COMMAND",
     }
@@ -214,8 +223,12 @@ def test_config_errors_are_reported_together(cache: Path, tmp_path: Path) -> Non
     for command in (["check"], ["run", "list"], ["start"]):
         result = run(cache, "-C", str(tmp_path), *command)
         assert result.returncode == 1
-        assert "2 configuration problems" in result.stderr
-        assert "entry t:x" in result.stderr and "entry t:y" in result.stderr
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith(f"{tmp_path / 'app.yaml'}: entry t:x: field kind: unknown kind")
+        assert lines[1] == (f"{tmp_path / 'app.yaml'}: entry t:y: field directory: missing "
+                            "required field")
+        assert lines[2] == "2 problems found"
+        assert lines[3:] == (["wippy: the app was not started"] if command == ["start"] else [])
 
 
 

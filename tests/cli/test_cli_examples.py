@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli.console import run
+from tests.cli.console import env, run
 from tests.conftest import EXAMPLES
 
 
@@ -62,3 +64,16 @@ def test_wasi_mounts(cache: Path, tmp_path: Path) -> None:
     assert (tamper.returncode, tamper.stdout) == (
         0, "refused: /data/tampered.txt: Operation not permitted\n")
     assert not (Path(app) / "data" / "tampered.txt").exists()
+
+
+def test_the_compute_demo_runs(cache: Path) -> None:
+    result = subprocess.run([sys.executable, str(EXAMPLES / "compute" / "demo.py")],
+                            capture_output=True, text=True, timeout=120, env=env(cache),
+                            check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[1] == "squares computed by 5 processes: [1, 4, 9, 16, 25]"
+    assert lines[4:6] == ["as a function: compute(a: s32, b: s32) -> s32 gives 42",
+                          "squares from 8 threads: [1, 4, 9, 16, 25, 36, 49, 64]"]
+    assert lines[6].startswith("a bad call is refused before anything runs: argument 'a' of "
+                               "compute: 2147483648 does not fit s32")

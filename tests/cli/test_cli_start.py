@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli.console import finish, popen, read_until, run, with_terminal_stderr, write_yaml
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, FIXTURES, digest
 
 WAITERS = '''
 import sys
@@ -113,15 +113,48 @@ def test_an_app_of_hosts_runs_until_stopped(cache: Path, tmp_path: Path) -> None
     assert (status, out) == (0, "wippy: SIGTERM: stopping the app\nwippy: stopped\n")
 
 
-def test_a_failing_start_exits_1(cache: Path, tmp_path: Path) -> None:
+def test_a_broken_app_is_not_started(cache: Path, tmp_path: Path) -> None:
     folder = app(tmp_path, supervisor(
         "broken", {"id": "x", "process": "t:missing_module"}),
         {"name": "missing_module", "kind": "process.python", "module": "no_such_module",
          "method": "f"})
     result = run(cache, "-C", str(folder), "start")
-    assert result.returncode == 1
-    assert "wippy: the app failed to start: supervisor t:broken" in result.stderr
-    assert "t:broken" in result.stderr and "no_such_module" in result.stderr
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{folder / 'app.yaml'}: entry t:missing_module: field module: cannot import module "
+        "'no_such_module': ModuleNotFoundError: No module named 'no_such_module'",
+        "1 problem found",
+        "wippy: the app was not started",
+    ]
+
+
+def test_a_corrupt_module_nothing_has_spawned_yet_stops_the_start(cache: Path,
+                                                                  tmp_path: Path) -> None:
+    (tmp_path / "wasm").mkdir()
+    module = tmp_path / "wasm" / "w.wasm"
+    module.write_bytes((FIXTURES / "traps.wasm").read_bytes())
+    pinned = digest(module)
+    module.write_bytes(module.read_bytes() + b"\0")  # corrupt after pinning
+    folder = app(tmp_path, {"name": "mods", "kind": "fs.directory", "directory": "wasm"},
+                 {"name": "later", "kind": "process.wasm", "fs": "t:mods", "path": "/w.wasm",
+                  "hash": pinned, "method": "add"})
+    result = run(cache, "-C", str(folder), "start")
+    assert (result.returncode, result.stdout) == (1, "")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{folder / 'app.yaml'}: entry t:later: field hash: hash "
+                               f"mismatch for t:later: expected {pinned}, got sha256:")
+    assert lines[1:] == ["1 problem found", "wippy: the app was not started"]
+
+
+def test_a_start_that_fails_exits_1(cache: Path, tmp_path: Path) -> None:
+    folder = app(tmp_path, {"name": "fix", "kind": "fs.directory", "directory": str(FIXTURES)},
+                 {"name": "add", "kind": "process.wasm", "fs": "t:fix", "path": "traps.wasm",
+                  "hash": digest(FIXTURES / "traps.wasm"), "method": "add"},
+                 supervisor("picky", {"id": "x", "process": "t:add", "args": ["x", 1]}))
+    result = run(cache, "-C", str(folder), "start")  # the check passes: args are not checked
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "\nwippy: the app failed to start: supervisor t:picky" in result.stderr
+    assert "argument 1 ('x') is not a valid i32" in result.stderr
 
 
 def test_an_app_that_gives_up_ends_with_status_1(cache: Path, tmp_path: Path) -> None:
@@ -180,3 +213,23 @@ def test_nested_supervisors_are_followed(cache: Path, tmp_path: Path) -> None:
     assert "RuntimeError: f fails the first time" in out
     assert "t:inner: restarted f (<t:pool." in out
     assert exits(out) == ["t:outer/in", "t:outer"]  # the inner one stops first, as a child
+
+
+def test_the_table_comes_first_then_what_happened_while_starting(cache: Path,
+                                                                 tmp_path: Path) -> None:
+    folder = app(tmp_path, {"name": "fix", "kind": "fs.directory", "directory": str(FIXTURES)},
+                 {"name": "talker", "kind": "process.wasm", "fs": "t:fix", "path": "wasi_c.wasm",
+                  "hash": digest(FIXTURES / "wasi_c.wasm"), "method": "_start",
+                  "imports": ["wasi1"], "wasi": {"args": ["args", "said-at-start"]}},
+                 supervisor("once", {"id": "t", "process": "t:talker", "restart": "temporary"}))
+    proc = popen(cache, "-C", str(folder), "start")
+    head = read_until(proc.stdout, "said-at-start")
+    proc.send_signal(signal.SIGTERM)
+    finish(proc)
+    assert head[0] == "wippy: app started: 1 supervisor, 0 services, 1 host"
+    assert [line.split()[:2] for line in head[1:3]] == [["host", "t:pool"],
+                                                        ["supervisor", "t:once"]]
+    assert head[3] == "wippy: Ctrl-C or SIGTERM stops the app"
+    events = [re.sub(r"^\S+  ", "", line) for line in head[4:]]
+    assert events[0] == "SUPERVISION  t:once: started - 1 child"
+    assert events[-3:] == ["talker", "args", "said-at-start"]

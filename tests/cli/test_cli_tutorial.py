@@ -34,12 +34,17 @@ def shell_session(text: str) -> list[tuple[str, list[str]]]:
 
 
 def normalized(lines: list[str]) -> list[str]:
-    """Lines with timestamps and pid numbers replaced, and columns squeezed."""
+    """Lines with timestamps replaced and pids numbered in order of appearance (the same pid
+    keeps its number, so the README shows which lines are about the same process)."""
+    pids: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return pids.setdefault(match.group(0), f"<pid {len(pids) + 1}>")
+
     out = []
     for line in lines:
         line = re.sub(r"\d\d:\d\d:\d\d\.\d{3}", "TIME", line.removeprefix("^C"))
-        line = re.sub(r"<myns:processes\.\d+>", "PID", line)
-        out.append(" ".join(line.split()))
+        out.append(re.sub(r"<myns:processes\.\d+>", number, line))
     return out
 
 
@@ -52,7 +57,7 @@ def test_five_minutes_with_wippy(cache: Path, tmp_path: Path,
 
     def run_session(text: str) -> None:
         for command, expected in shell_session(text):
-            result = subprocess.run(["bash", "-c", command + " 2>&1"], cwd=tmp_path,
+            result = subprocess.run(["bash", "-c", f"{{ {command}; }} 2>&1"], cwd=tmp_path,
                                     env=shell_env, capture_output=True, text=True, timeout=120)
             assert result.stdout.splitlines() == expected, command
 
@@ -74,3 +79,4 @@ def test_five_minutes_with_wippy(cache: Path, tmp_path: Path,
     status, rest, err = finish(proc)
     assert (status, err) == (0, "")
     assert normalized(seen + rest.splitlines()) == normalized(expected)
+    assert seen[3].split() == expected[3].split()  # the pids shown are the pids printed

@@ -39,9 +39,25 @@ def test_dotdot_climbing_out_and_back_in_is_refused(files: FsDirectory) -> None:
         files.resolve("../files/sub/a.txt")
 
 
-def test_absolute_path_is_refused(files: FsDirectory, tmp_path: Path) -> None:
-    with pytest.raises(PathEscapeError, match=r"absolute"):
-        files.resolve(str(tmp_path / "files" / "sub"))
+def test_a_leading_slash_is_rooted_at_the_directory(files: FsDirectory, tmp_path: Path) -> None:
+    assert files.resolve("/sub/a.txt") == tmp_path / "files" / "sub" / "a.txt"
+    assert files.resolve("//sub/a.txt") == tmp_path / "files" / "sub" / "a.txt"
+    assert files.resolve("/etc/passwd") == tmp_path / "files" / "etc" / "passwd"
+    assert files.resolve(str(tmp_path)) == tmp_path / "files" / str(tmp_path).lstrip("/")
+
+
+def test_a_rooted_path_climbing_out_is_refused(files: FsDirectory) -> None:
+    with pytest.raises(PathEscapeError, match=r"'/\.\./outside' escapes the directory of myns:f"):
+        files.resolve("/../outside")
+    with pytest.raises(PathEscapeError, match="escapes"):
+        files.resolve("/sub/../../files/sub/a.txt")
+
+
+def test_a_rooted_symlink_pointing_outside_is_refused(files: FsDirectory, tmp_path: Path
+                                                      ) -> None:
+    os.symlink(tmp_path / "outside", tmp_path / "files" / "link")
+    with pytest.raises(PathEscapeError, match=r"'/link/secret.txt' escapes .* through a symlink"):
+        files.resolve("/link/secret.txt")
 
 
 def test_symlink_pointing_outside_is_refused(files: FsDirectory, tmp_path: Path) -> None:
@@ -57,7 +73,7 @@ def test_symlink_staying_inside_is_allowed(files: FsDirectory, tmp_path: Path) -
 
 def test_path_escape_error_is_a_value_error(files: FsDirectory) -> None:
     with pytest.raises(ValueError):
-        files.resolve("/etc/passwd")
+        files.resolve("/../etc/passwd")
 
 
 def test_directory_reached_through_a_symlink_still_resolves(

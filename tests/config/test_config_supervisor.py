@@ -129,3 +129,17 @@ def test_a_supervisor_that_contains_itself_is_rejected(write_yaml: WriteYaml) ->
   children: [{id: a, process: myns:a}]
 """)))
     assert any("myns:a -> myns:b -> myns:a" in p for p in problems), problems
+
+
+def test_a_duplicate_child_id_does_not_hide_the_child_references(write_yaml: WriteYaml) -> None:
+    problems = load_problems(write_yaml(sup_doc("""
+- name: sup
+  kind: process.supervisor
+  host: myns:processes
+  children: [{id: a, process: myns:job}, {id: a, process: myns:nojob}]
+""")))
+    assert len(problems) == 2, problems
+    assert "entry myns:sup: field children[1].id: duplicate child id 'a' (also children[0])" in (
+        problems[0])
+    assert "entry myns:sup: field children[1].process: refers to myns:nojob, which is not " in (
+        problems[1])

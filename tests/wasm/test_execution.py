@@ -46,10 +46,12 @@ def program(runtime: WasmRuntime, write_app: AppWriter, *entries: dict[str, Any]
     [
         ("add", (20, 22), 42),
         ("add", ("20", "22"), 42),
-        ("add", (True, 1), 2),
+        ("add", ("-20", "0"), -20),
+        ("add", ("4294967295", "0"), -1),
         ("add", (0xFFFFFFFF, 0), -1),
         ("add64", (2**40, 1), 2**40 + 1),
         ("addf", (1.5, 2), 3.5),
+        ("addf", ("-1.5", ".5e1"), 3.5),
         ("addf32", (1.5, 0.25), 1.75),
         ("noop", (), None),
         ("pair", (), [1, 2]),
@@ -68,6 +70,13 @@ def test_numbers_convert_both_ways(
         ((1,), "add takes 2 arguments but got 1: signature add(i32, i32) -> i32"),
         ((1, 2, 3), "add takes 2 arguments but got 3"),
         (("x", 1), "argument 1 ('x') is not a valid i32: not an integer"),
+        (("six", 1), "argument 1 ('six') is not a valid i32: not an integer"),
+        (("0x10", 1), "argument 1 ('0x10') is not a valid i32: not an integer"),
+        ((" 6", 1), "argument 1 (' 6') is not a valid i32: not an integer"),
+        (("1_000", 1), "argument 1 ('1_000') is not a valid i32: not an integer"),
+        (("+6", 1), "argument 1 ('+6') is not a valid i32: not an integer"),
+        (("True", 1), "argument 1 ('True') is not a valid i32: not an integer"),
+        ((True, 1), "argument 1 (True) is not a valid i32: bool is not an integer (pass 1 or 0)"),
         ((2**32, 1), "argument 1 (4294967296) is not a valid i32: 4294967296 does not fit"),
         ((1.5, 1), "argument 1 (1.5) is not a valid i32"),
         (([1], 1), "argument 1 ([1]) is not a valid i32: list is not an integer"),
@@ -80,6 +89,16 @@ def test_wrong_arguments_name_the_export_and_signature(
     with pytest.raises(ArgumentError, match="signature add\\(i32, i32\\) -> i32") as err:
         prog.convert_args(args)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["1_000", " 6", "inf", "nan", "0x10", "1e", "six"])
+def test_float_text_must_be_plain_decimal(
+    wasm_runtime: WasmRuntime, write_app: AppWriter, text: str
+) -> None:
+    prog = program(wasm_runtime, write_app, traps("addf"))
+    with pytest.raises(ArgumentError) as err:
+        prog.convert_args((text, 1))
+    assert f"argument 1 ({text!r}) is not a valid f64: not a number" in str(err.value)
 
 
 @pytest.mark.parametrize(

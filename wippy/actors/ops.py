@@ -42,5 +42,8 @@ class ProcessOps(Protocol):
     def close_handle(self, pid: Pid, error: ProcessError | None) -> None:
         """Exits a handle process."""
 
+    def call(self, entry_id: str, *args: Any) -> Any:
+        """Calls a function entry."""
+
     def help(self) -> bool:
         """Runs one runnable process's slice on the calling thread; True when it ran one."""

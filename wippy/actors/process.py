@@ -109,6 +109,12 @@ class Process:
             fn, host_id, args, parent=self.self, monitor=monitor, link=link
         )
 
+    def call(self, entry_id: str, *args: Any) -> Any:
+        """Calls the ``function.wasm``/``function.wat`` entry ``entry_id`` synchronously and
+        returns its result; see :meth:`Runtime.call <wippy.actors.Runtime.call>`."""
+        self._check()
+        return self._runtime.call(entry_id, *args)
+
     # -- messages ---------------------------------------------------------------------------
 
     def send(self, pid: Pid, topic: str, *payload: Any) -> bool:

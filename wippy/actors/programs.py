@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wippy.actors.errors import EntryLoadError, UnknownEntryError
-from wippy.wasm.api import Program
+from wippy.wasm.api import OutputSink, Program
 from wippy.wasm.errors import WasmError
+from wippy.wasm.functions import Function
 
 if TYPE_CHECKING:
     from wippy.config import Registry
@@ -56,6 +57,25 @@ class Programs:
             return self._wasm_runtime().program(registry, entry_id, host_id)
         except TypeError as exc:
             raise UnknownEntryError(f"entry {entry_id!r} cannot be spawned: {exc}") from exc
+        except (WasmError, ValueError, OSError) as exc:
+            raise EntryLoadError(f"cannot load entry {entry_id!r}: {exc}") from exc
+
+    def function(
+        self, entry_id: str, stdout: OutputSink | None, stderr: OutputSink | None
+    ) -> Function:
+        """The callable of a ``function.wasm``/``function.wat`` entry, loaded on first use.
+
+        Raises :class:`UnknownEntryError` (no such entry, or not a function entry) or
+        :class:`EntryLoadError` (it could not be loaded; the cause is chained).
+        """
+        registry = self._registry
+        if registry is None or entry_id not in registry:
+            where = "in the registry" if registry is not None else "(no registry)"
+            raise UnknownEntryError(f"no function entry {entry_id!r} {where}")
+        try:
+            return self._wasm_runtime().function(registry, entry_id, stdout=stdout, stderr=stderr)
+        except (KeyError, TypeError) as exc:
+            raise UnknownEntryError(f"entry {entry_id!r} cannot be called: {exc}") from exc
         except (WasmError, ValueError, OSError) as exc:
             raise EntryLoadError(f"cannot load entry {entry_id!r}: {exc}") from exc
 

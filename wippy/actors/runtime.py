@@ -258,6 +258,21 @@ class Runtime:
         """Spawns a program entry with no parent; see :meth:`Process.spawn`."""
         return self.spawn_entry(entry_id, host_id, args, parent=None, monitor=False, link=False)
 
+    def call(self, entry_id: str, *args: Any) -> Any:
+        """Calls the ``function.wasm``/``function.wat`` entry ``entry_id`` with ``args`` on the
+        calling thread and returns its result (its instances come from the entry's pool).
+
+        Raises :class:`~wippy.actors.UnknownEntryError` (no such function entry),
+        :class:`~wippy.actors.EntryLoadError`, the conversion's ``ArgumentError`` and the guest's
+        ``GuestError``.
+        """
+        function = self._programs.function(
+            entry_id,
+            sink_for(self._output, self._pid, "stdout"),
+            sink_for(self._output, self._pid, "stderr"),
+        )
+        return function.call(*args)
+
     def is_alive(self, pid: Pid) -> bool:
         """True while ``pid`` has not exited."""
         return self._table.is_alive(pid)

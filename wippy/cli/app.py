@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..config import Entry, ProcessHost, ProcessPython, ProcessWasm, Registry, TerminalHost
+from ..config import (
+    Entry,
+    FunctionWasm,
+    FunctionWat,
+    ProcessHost,
+    ProcessPython,
+    ProcessWasm,
+    Registry,
+    TerminalHost,
+)
 
-RUNNABLE_KINDS: tuple[type[Entry], ...] = (ProcessWasm, ProcessPython)
-"""Entry classes ``wippy run`` can run (the ``process.*`` kinds)."""
+RUNNABLE_KINDS: tuple[type[Entry], ...] = (ProcessWasm, ProcessPython, FunctionWasm, FunctionWat)
+"""Entry classes ``wippy run`` can run: processes, spawned on a host, and functions, called."""
 
 
 _APP_KINDS = ("process.supervisor", "process.service")
@@ -57,7 +66,7 @@ def find_command(registry: Registry, name: str) -> Entry:
 
 
 def runnable_entry(registry: Registry, entry_id: str) -> Entry:
-    """The ``process.*`` entry ``entry_id``.
+    """The runnable (process or function) entry ``entry_id``.
 
     Raises UsageError when there is no such entry or it is of a kind that cannot run.
     """

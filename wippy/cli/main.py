@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import __version__
-from ..config import ConfigError, file_digest, load_registry
+from ..config import ConfigError, FunctionEntry, file_digest, load_registry, read_app
 from .app import UsageError, find_command, runnable_entry
+from .check import print_problems
 
 log = logging.getLogger("wippy.cli")
 
@@ -119,7 +120,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"wippy {args.command}: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except ConfigError as exc:
-        print(f"wippy: {exc}", file=sys.stderr)
+        print_problems(exc.problems)
         return 1
     except KeyboardInterrupt:
         print("wippy: interrupted", file=sys.stderr)
@@ -134,16 +135,18 @@ def _main(argv: Sequence[str] | None) -> int:
 def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
     if args.command == "hash":
         return _hash(args.files)
-    registry = load_registry(config)
-    _import_path(registry.root)
-    if args.command == "start":
+    if args.command in ("check", "start"):
+        loaded = read_app(config)  # every problem is theirs to report, with the later ones
+        _import_path(loaded.registry.root)
+        if args.command == "check":
+            from .check import check
+
+            return check(loaded)
         from .start import start
 
-        return start(registry)
-    if args.command == "check":
-        from .check import check
-
-        return check(registry)
+        return start(loaded)
+    registry = load_registry(config)
+    _import_path(registry.root)
     from .run import list_commands, run_entry
 
     if args.entry is not None:
@@ -158,6 +161,13 @@ def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
     else:
         entry_id = runnable_entry(registry, find_command(registry, args.name).id).id
         call_args = list(args.args)
+    if isinstance(registry.get(entry_id), FunctionEntry):
+        from .call import call_function
+
+        if args.host is not None:
+            raise UsageError(f"{entry_id} is a function: it is called, not run on a host "
+                             "(drop --host)")
+        return call_function(registry, entry_id, call_args, verbose > 0)
     return run_entry(registry, entry_id, call_args, args.host, verbose > 0)
 
 

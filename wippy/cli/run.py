@@ -81,9 +81,8 @@ def _run(rt: Runtime, entry_id: str, args: list[Any], host_id: str, verbose: boo
         with rt.process() as me, Signals() as signals:
             try:
                 pid = me.spawn_monitored(entry_id, host_id, *args)
-            except SpawnArgumentError as exc:
-                print(f"wippy: {exc.__cause__ or exc}", file=sys.stderr)
-                return 1
+            except SpawnArgumentError as exc:  # the command line does not fit the signature
+                raise UsageError(str(exc.__cause__ or exc)) from exc
             except UnknownEntryError as exc:
                 raise UsageError(str(exc)) from exc
             except EntryLoadError as exc:
@@ -101,8 +100,8 @@ def _run(rt: Runtime, entry_id: str, args: list[Any], host_id: str, verbose: boo
         log.info("%s ended after %s: %s", entry_id, signal_name(interrupted), event)
         return exit_status_for(interrupted)
     if event.error is not None:
-        return _failed(event.error, verbose)
-    return _status_of(event.value)
+        return failed(event.error, verbose)
+    return status_of(event.value)
 
 
 def _load(wasm: WasmRuntime, registry: Registry, entry_id: str) -> Program | None:
@@ -184,7 +183,9 @@ def _wait(me: Process, pid: Pid, signals: Signals) -> tuple[Event, int | None]:
             return item, interrupted
 
 
-def _failed(error: ProcessError, verbose: bool) -> int:
+def failed(error: ProcessError, verbose: bool) -> int:
+    """Prints a failure (with its traceback when ``verbose``) and returns its exit status: a
+    WASI ``exit(n)`` gives n, anything else 1."""
     print(f"wippy: {error}", file=sys.stderr)
     if verbose and error.details:
         print(error.details.rstrip(), file=sys.stderr)
@@ -193,8 +194,9 @@ def _failed(error: ProcessError, verbose: bool) -> int:
     return 1
 
 
-def _status_of(value: Any) -> int:
-    """Exit status for an EXIT value: none 0, bool 0/1, int itself, anything else printed, 0.
+def status_of(value: Any) -> int:
+    """Exit status for an EXIT value (or a function's result): none 0, bool 0/1, int itself,
+    anything else printed, 0.
 
     A WIT ``result`` (``{"ok": v}`` / ``{"err": e}``, e.g. from ``wasi:cli/run``) is unwrapped:
     ``v`` by these rules, ``e`` printed on stderr with status 1.
@@ -205,7 +207,7 @@ def _status_of(value: Any) -> int:
             print(f"wippy: error: {error if isinstance(error, str) else _render(error)}",
                   file=sys.stderr)
             return 1
-        return _status_of(value["ok"])
+        return status_of(value["ok"])
     if value is None:
         return 0
     if isinstance(value, bool):

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import re
 import sys
+import threading
 import time
 from typing import Any
 
 from ..actors import EXIT, SHUTDOWN_KIND, SUPERVISION, Event, Pid, Process, SpawnError
-from ..config import Registry
+from ..actors.output import write_through
+from ..config import LoadResult, Registry
 from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
 from ..wasm import WasmRuntime
-from .check import compile_modules
+from .check import check_app, count, print_problems
 from .signals import Signals, signal_name
 
 log = logging.getLogger("wippy.cli")
@@ -24,26 +28,31 @@ POLL = 0.1
 _KIND_LABELS = {"process.supervisor": "supervisor", "process.service": "service"}
 
 
-def start(registry: Registry) -> int:
-    """Starts the app and prints its processes and their events until it ends.
+def start(loaded: LoadResult) -> int:
+    """Checks the app as ``wippy check`` does and, when it has no problem, starts it and prints
+    its processes and their events until it ends.
 
-    SIGINT/SIGTERM stop the app in order (supervisors and services in reverse start order,
-    then hosts) and return 0; a second signal while stopping exits at once with 130. When every
-    supervisor and service has ended by itself, the app is stopped and the status is 0 if they
-    all ended normally, else 1. Returns 1 when the app fails to start.
+    A broken app is not started: its problems are printed as ``check`` prints them and the
+    status is 1. SIGINT/SIGTERM stop the app in order (supervisors and services in reverse start
+    order, then hosts) and return 0; a second signal while stopping exits at once with 130. When
+    every supervisor and service has ended by itself, the app is stopped and the status is 0 if
+    they all ended normally, else 1. Returns 1 when the app fails to start.
     """
     with WasmRuntime() as wasm:
-        # Compiling first shows progress on a cold cache and keeps compilation out of the
-        # services' start timeouts; a module that fails is reported when something spawns it.
-        for entry, exc in compile_modules(registry, wasm):
-            log.info("%s cannot be loaded: %s", entry.id, exc)
-        return _start(registry, wasm)
+        # Checking first also compiles every module (progress on a cold cache) and keeps
+        # compilation out of the services' start timeouts.
+        report = check_app(loaded, wasm)
+        if print_problems(report.problems):
+            print("wippy: the app was not started", file=sys.stderr)
+            return 1
+        return _start(report.registry, wasm)
 
 
 def _start(registry: Registry, wasm: WasmRuntime) -> int:
     # Reports made while the app starts (before we can monitor its processes) come from the
     # log; from the moment they are monitored, from their SUPERVISION events.
     early = _EarlyReports()
+    held = _HeldOutput()
     reports = logging.getLogger("wippy.supervisors")
     level = reports.level
     reports.setLevel(logging.DEBUG)  # the handler of main() still filters what it shows
@@ -51,13 +60,15 @@ def _start(registry: Registry, wasm: WasmRuntime) -> int:
     try:
         with Signals() as signals:
             try:
-                rt = AppRuntime(registry, wasm=wasm)
+                rt = AppRuntime(registry, wasm=wasm, output=held)
             except (SupervisorError, SpawnError) as exc:
+                held.release([])
                 print(f"wippy: the app failed to start: {exc}", file=sys.stderr)
                 return 1
             try:
                 if signals.take():
                     rt.stop()
+                    held.release([])
                     _say("wippy: interrupted while starting; stopped")
                     return 0
                 watch = _Watch(rt, rt.process())
@@ -68,8 +79,9 @@ def _start(registry: Registry, wasm: WasmRuntime) -> int:
                 reports.removeHandler(early)
                 reports.setLevel(level)
                 _print_started(rt, items)
-                for created, report in early.reports:
-                    watch.show_report(report, created)
+                # What happened while the app started, in order: reports and guest output.
+                held.release([(created, lambda r=report, c=created: watch.show_report(r, c))
+                              for created, report in early.reports])
                 watch.early = [report for _, report in early.reports]
                 return watch.run(signals)
             finally:
@@ -77,6 +89,35 @@ def _start(registry: Registry, wasm: WasmRuntime) -> int:
     finally:
         reports.removeHandler(early)
         reports.setLevel(level)
+
+
+class _HeldOutput:
+    """The app's output router: holds what guests write while the app starts, so that the table
+    of what runs comes first, then writes it through as it comes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list[tuple[float, Pid, str, bytes]] = []
+        self._holding = True
+
+    def __call__(self, pid: Pid, stream: str, data: bytes) -> None:
+        with self._lock:
+            if self._holding:
+                self._held.append((time.time(), pid, stream, data))
+                return
+        write_through(pid, stream, data)
+
+    def release(self, shows: list[tuple[float, Any]]) -> None:
+        """Writes the held output, merged by time with ``shows`` (``(time, print it)``), then
+        lets output through."""
+        with self._lock:  # guests writing meanwhile wait, so nothing overtakes what was held
+            items: list[tuple[float, int, Any]] = [
+                (at, 0, lambda p=pid, s=stream, d=data: write_through(p, s, d))
+                for at, pid, stream, data in self._held]
+            items += [(at, 1, show) for at, show in shows]
+            for _, _, show in sorted(items, key=lambda item: (item[0], item[1])):
+                show()
+            self._held, self._holding = [], False
 
 
 class _EarlyReports(logging.Handler):
@@ -99,8 +140,8 @@ def _print_started(rt: AppRuntime, items: list[AppItem]) -> None:
     rows += [(_KIND_LABELS.get(i.kind, i.kind), i.entry_id, str(i.pid), i.state) for i in items]
     widths = [max((len(row[c]) for row in rows), default=0) for c in range(3)]
     kinds = [i.kind for i in items]
-    _say(f"wippy: app started: {_count(kinds.count('process.supervisor'), 'supervisor')}, "
-         f"{_count(kinds.count('process.service'), 'service')}, {_count(len(rt.hosts), 'host')}")
+    _say(f"wippy: app started: {count(kinds.count('process.supervisor'), 'supervisor')}, "
+         f"{count(kinds.count('process.service'), 'service')}, {count(len(rt.hosts), 'host')}")
     for row in rows:
         _say("  " + "  ".join(f"{cell:<{widths[c]}}" for c, cell in enumerate(row[:3]))
              + "  " + row[3])
@@ -204,7 +245,7 @@ class _Watch:
 
     def show_report(self, report: SupervisionReport, at: float, pid: Pid | None = None) -> None:
         """Prints a report; notes a top-level give-up; follows a restarted child supervisor."""
-        _say(f"{_now(at)}  SUPERVISION  {report}")
+        _say(f"{_now(at)}  SUPERVISION  {_text(report)}")
         if report.action == "give_up" and report.supervisor in self.top.values():
             self.failed = True  # it then exits with kind "shutdown", as in OTP
         if report.action == "restarted" and pid is not None and report.child_pid is not None:
@@ -223,8 +264,13 @@ class _Watch:
                 self.follow(child.pid, f"{name}/{child.id}", supervisor=True, top=False)
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
+_ONE_CHILDREN = re.compile(r"\b1 children\b")
+
+
+def _text(report: SupervisionReport) -> str:
+    """A report as one line, with the count of children in the right number."""
+    detail = _ONE_CHILDREN.sub("1 child", report.detail)
+    return str(report if detail == report.detail else dataclasses.replace(report, detail=detail))
 
 
 def _say(line: str) -> None:

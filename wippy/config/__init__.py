@@ -8,6 +8,7 @@ from __future__ import annotations
 from .common import ID_PATTERN, NAME_PATTERN, ConfigModel, Lifecycle
 from .entries import EnvVariable, FsDirectory, HostOptions, ProcessHost, TerminalHost, parse_mode
 from .errors import ConfigError, Problem
+from .function import DEFAULT_LAZY_SIZE, POOL_TYPES, FunctionEntry, FunctionWasm, FunctionWat, Pool
 from .hashes import HASH_ALGORITHMS, HashStr, file_digest, parse_hash
 from .kinds import (
     Entry,
@@ -19,10 +20,25 @@ from .kinds import (
     register_kind,
     unregister_kind,
 )
-from .loader import SUPPORTED_VERSIONS, load_registry, load_registry_from_documents
+from .loader import (
+    SUPPORTED_VERSIONS,
+    LoadResult,
+    load_registry,
+    load_registry_from_documents,
+    read_app,
+)
 from .paths import PathEscapeError, resolve_inside
 from .process_python import ProcessPython
-from .process_wasm import IMPORT_PROFILES, Limits, ProcessWasm, WasiEnv, WasiMount, WasiOptions
+from .process_wasm import (
+    IMPORT_PROFILES,
+    Limits,
+    ProcessWasm,
+    WasiEnv,
+    WasiMount,
+    WasiOptions,
+    WasmEntry,
+    WasmFileEntry,
+)
 from .registry import Registry
 from .service import ProcessService, RestartPolicy, ServiceLifecycle
 from .supervisor import ChildEntry, ProcessSupervisor
@@ -34,13 +50,17 @@ from .units import (
     parse_byte_size,
     parse_duration,
 )
+from .wit import WIT_CORE_TYPES, WitFunction, parse_wit_function
 
 __all__ = [
+    "DEFAULT_LAZY_SIZE",
     "HASH_ALGORITHMS",
     "ID_PATTERN",
     "IMPORT_PROFILES",
     "NAME_PATTERN",
+    "POOL_TYPES",
     "SUPPORTED_VERSIONS",
+    "WIT_CORE_TYPES",
     "ByteSize",
     "ChildEntry",
     "ConfigError",
@@ -50,11 +70,16 @@ __all__ = [
     "Entry",
     "EnvVariable",
     "FsDirectory",
+    "FunctionEntry",
+    "FunctionWasm",
+    "FunctionWat",
     "HashStr",
     "HostOptions",
     "Lifecycle",
     "Limits",
+    "LoadResult",
     "PathEscapeError",
+    "Pool",
     "Problem",
     "ProcessHost",
     "ProcessPython",
@@ -70,6 +95,9 @@ __all__ = [
     "WasiEnv",
     "WasiMount",
     "WasiOptions",
+    "WasmEntry",
+    "WasmFileEntry",
+    "WitFunction",
     "duration_validator",
     "file_digest",
     "iter_references",
@@ -81,6 +109,8 @@ __all__ = [
     "parse_duration",
     "parse_hash",
     "parse_mode",
+    "parse_wit_function",
+    "read_app",
     "register_kind",
     "resolve_inside",
     "unregister_kind",

@@ -82,10 +82,10 @@ class FsDirectory(Entry):
         return Path(os.path.normpath(self.source.parent / self.directory))
 
     def resolve(self, relative: str) -> Path:
-        """Returns ``relative`` joined inside this directory.
+        """Returns ``relative`` joined inside this directory (a leading ``/`` is rooted here).
 
-        Raises PathEscapeError (a ValueError) for absolute paths, ``..`` that leaves the directory,
-        or symlinks whose target lies outside it.
+        Raises PathEscapeError (a ValueError) for ``..`` that leaves the directory, or symlinks
+        whose target lies outside it.
         """
         return resolve_inside(self.path, relative, self.id)
 

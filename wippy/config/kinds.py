@@ -88,6 +88,9 @@ class Entry(ConfigModel):
     """
 
     KIND: ClassVar[str] = ""
+    YAML_FIELDS: ClassVar[Mapping[str, str]] = {}
+    """YAML keys this kind stores under another field name (``{"source": "code"}``: a
+    ``function.wat`` writes its WAT as ``source``, which otherwise names the YAML file)."""
 
     id: str
     namespace: str
@@ -105,6 +108,14 @@ class Entry(ConfigModel):
             if isinstance(name, str):
                 return name
         return None
+
+    def check_fields(self) -> list[tuple[str | None, str]]:
+        """Problems within the entry alone (rules across its fields), found after it validated.
+
+        Reported together with its reference problems, so that one does not hide the other.
+        Returns ``(field, message)`` problems instead of raising; the default has none.
+        """
+        return []
 
     def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
         """Hook run once after all entries loaded and this entry's references resolved.

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 from .common import NAME_PATTERN, ConfigModel
+from .discovery import discover, is_registry_document
 from .errors import ConfigError, Problem, display_path
 from .kinds import Entry, iter_references, kind_class, known_kinds
 from .registry import Registry, near_matches
 from .validation import LOADER_FIELDS, describe_errors
 from .yaml_source import read_documents
 
-__all__ = ["SUPPORTED_VERSIONS", "load_registry", "load_registry_from_documents"]
+__all__ = [
+    "SUPPORTED_VERSIONS",
+    "LoadResult",
+    "load_registry",
+    "load_registry_from_documents",
+    "read_app",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +68,14 @@ class _Loader:
         self.problems: list[Problem] = []
         self.entries: dict[str, Entry] = {}
         self.first_seen: dict[str, Path] = {}
+        self.documents = 0
 
     def problem(self, file: Path, entry: str | None, field: str | None, message: str) -> None:
         self.problems.append(Problem(file, entry, field, message))
 
-    def add_file(self, file: Path) -> None:
+    def add_file(self, file: Path, *, strict: bool = True) -> None:
+        """Reads every document of ``file``; unless ``strict``, documents that are not registry
+        documents are skipped (noted in the log) instead of reported."""
         try:
             documents = read_documents(file)
         except (OSError, ValueError) as exc:
@@ -73,12 +84,20 @@ class _Loader:
             return
         logger.debug("read %d document(s) from %s", len(documents), file)
         for number, document in enumerate(documents, start=1):
-            self.add_document(file, document, number if len(documents) > 1 else None)
+            label = number if len(documents) > 1 else None
+            if not strict and not is_registry_document(document):
+                if document is not None:
+                    where = f" (document {number})" if label is not None else ""
+                    logger.info("skipped %s%s: not a registry document (no version, namespace "
+                                "and entries)", display_path(file), where)
+                continue
+            self.add_document(file, document, label)
 
     def add_document(self, file: Path, document: Any, number: int | None = None) -> None:
         prefix = f"document {number}: " if number is not None else ""
         if document is None:
             return
+        self.documents += 1
         if not isinstance(document, dict):
             self.problem(
                 file, None, None,
@@ -131,14 +150,19 @@ class _Loader:
                 f"unknown kind {kind!r}{hint} (known kinds: {', '.join(known_kinds())})",
             )
             return
-        for reserved in sorted(LOADER_FIELDS & raw.keys()):
+        renames = cls.YAML_FIELDS  # YAML keys a kind stores under another field name
+        for reserved in sorted((LOADER_FIELDS - renames.keys()) & raw.keys()):
             self.problem(file, entry_id, reserved, "is set by the loader and must not be written")
-        data = {key: value for key, value in raw.items() if key not in LOADER_FIELDS}
+        data = {
+            renames.get(key, key): value
+            for key, value in raw.items()
+            if key not in LOADER_FIELDS or key in renames
+        }
         data.update(id=entry_id, namespace=namespace, source=file)
         try:
             self.entries[entry_id] = cls.model_validate(data)
         except ValidationError as exc:
-            for field, message in describe_errors(cls, exc):
+            for field, message in describe_errors(cls, exc, renames):
                 self.problem(file, entry_id, field, message)
 
     def check_references(self, entry: Entry) -> bool:
@@ -160,50 +184,93 @@ class _Loader:
                 )
         return ok
 
-    def finish(self, root: Path) -> Registry:
+    def finish(self, root: Path) -> LoadResult:
         for entry in self.entries.values():
+            for field, message in entry.check_fields():
+                self.problem(entry.source, entry.id, field, message)
             if self.check_references(entry):
                 for field, message in entry.on_load(self.entries):
                     self.problem(entry.source, entry.id, field, message)
+        clean = _clean_entries(self.entries, {p.entry for p in self.problems})
+        if not self.problems:
+            logger.info("loaded %d entries from %s", len(self.entries), root)
+        return LoadResult(Registry(clean, root), tuple(self.problems))
+
+
+def _clean_entries(entries: Mapping[str, Entry], flagged: set[str | None]) -> dict[str, Entry]:
+    """The entries without a problem whose references all lead to such entries."""
+    clean = {entry_id: entry for entry_id, entry in entries.items() if entry_id not in flagged}
+    changed = True
+    while changed:
+        changed = False
+        for entry_id, entry in list(clean.items()):
+            if any(ref not in clean for _, ref in iter_references(entry)):
+                del clean[entry_id]
+                changed = True
+    return clean
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading an app found: ``registry`` holds the entries that loaded without a problem
+    (and whose references lead only to such entries); ``problems`` lists every problem, in the
+    order found."""
+
+    registry: Registry
+    problems: tuple[Problem, ...]
+
+    def registry_or_raise(self) -> Registry:
+        """The registry when there is no problem. Raises ConfigError listing them otherwise."""
         if self.problems:
             raise ConfigError(self.problems)
-        logger.info("loaded %d entries from %s", len(self.entries), root)
-        return Registry(self.entries, root)
+        return self.registry
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.abspath(os.fspath(path)))
 
 
-def _discover(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return [root]
-    found = [
-        path
-        for path in root.rglob("*")
-        if path.suffix in (".yaml", ".yml")
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-        and path.is_file()
-    ]
-    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
-
-
 def load_registry(path: str | os.PathLike[str]) -> Registry:
-    """Loads a registry from a YAML file or, recursively, a directory of ``*.yaml``/``*.yml`` files.
+    """Loads a registry from a YAML file or a folder of YAML files (see :func:`read_app`).
 
-    Files are read in sorted order (hidden files and folders skipped); each may hold several
-    ``---`` documents. Raises ConfigError listing every problem found: a missing path, a directory
-    without YAML files, YAML syntax errors, bad documents or entries, dangling references.
+    Raises ConfigError listing every problem found: a missing path, a folder without registry
+    documents, YAML syntax errors, bad documents or entries, dangling references.
+    """
+    return read_app(path).registry_or_raise()
+
+
+def read_app(path: str | os.PathLike[str]) -> LoadResult:
+    """Loads what it can of the app at ``path`` and returns it with every problem found.
+
+    A file is read whole: each of its ``---`` documents must be a registry document. A folder is
+    searched as :func:`~wippy.config.discovery.discover` says (hidden folders, virtual
+    environments, ``node_modules`` and ``__pycache__`` skipped; only ``_index.yaml`` files when
+    there are any), and documents that are not registry documents are skipped (logged at INFO).
+    One entry's problems do not stop the others from loading. Never raises ConfigError.
     """
     root = _absolute(path)
-    if not root.exists():
-        raise ConfigError([Problem(root, None, None, "no such file or directory")])
-    files = _discover(root)
-    if not files:
-        raise ConfigError([Problem(root, None, None, "no *.yaml or *.yml files found")])
     loader = _Loader()
+    if not root.exists():
+        loader.problem(root, None, None, "no such file or directory")
+        return loader.finish(root)
+    if not root.is_dir():
+        loader.add_file(root)
+        return loader.finish(root)
+    files, skipped = discover(root)
+    for folder, reason in skipped:
+        logger.info("skipped %s: %s", display_path(folder), reason)
+    if not files:
+        loader.problem(root, None, None, "no *.yaml or *.yml files found")
+        return loader.finish(root)
     for file in files:
-        loader.add_file(file)
+        loader.add_file(file, strict=False)
+    if not loader.documents and not loader.problems:
+        loader.problem(
+            root, None, None,
+            f"no registry documents in {len(files)} YAML file{'s' if len(files) != 1 else ''} "
+            "(a registry document has version, namespace and entries; -v lists what was "
+            "skipped)",
+        )
     return loader.finish(root)
 
 
@@ -219,4 +286,4 @@ def load_registry_from_documents(
     loader = _Loader()
     for source, document in documents:
         loader.add_document(_absolute(source), document)
-    return loader.finish(_absolute(root if root is not None else os.curdir))
+    return loader.finish(_absolute(root if root is not None else os.curdir)).registry_or_raise()

@@ -35,21 +35,20 @@ def _climbs_out(relative: str) -> bool:
 def resolve_inside(base: Path, relative: str, owner: str) -> Path:
     """Returns ``base / relative`` (normalised), refusing anything that escapes ``base``.
 
-    ``owner`` (the entry id) names the directory in error messages. Raises PathEscapeError for an
-    absolute path, a NUL byte, ``..`` components that leave ``base``, or a path whose real path
-    (symlinks followed) lies outside the real path of ``base``. A ``..`` that climbs above
-    ``base`` is refused even when later components come back in (``../base/x``).
+    A path starting with ``/`` is rooted at ``base``, as in Wippy: ``/worker.wasm`` and
+    ``worker.wasm`` are the same file. ``owner`` (the entry id) names the directory in error
+    messages. Raises PathEscapeError for a NUL byte, ``..`` components that leave ``base``, or a
+    path whose real path (symlinks followed) lies outside the real path of ``base``. A ``..``
+    that climbs above ``base`` is refused even when later components come back in
+    (``../base/x``, ``/../base/x``).
     """
     if "\0" in relative:
         raise PathEscapeError(f"path {relative!r} in {owner} contains a NUL byte")
-    if os.path.isabs(relative) or relative.startswith(("/", "\\")):
-        raise PathEscapeError(
-            f"path {relative!r} must be relative to the directory of {owner}, not absolute"
-        )
+    inside = relative.lstrip("/\\")  # rooted at the directory
     base_text = os.path.normpath(os.path.abspath(base))
-    if _climbs_out(relative):
+    if _climbs_out(inside):
         raise PathEscapeError(f"path {relative!r} escapes the directory of {owner} ({base_text})")
-    candidate = os.path.normpath(os.path.join(base_text, relative))
+    candidate = os.path.normpath(os.path.join(base_text, inside))
     real_base = os.path.realpath(base_text)
     real_candidate = os.path.realpath(candidate)
     if not _contains(real_base, real_candidate):

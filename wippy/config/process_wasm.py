@@ -21,6 +21,8 @@ __all__ = [
     "WasiEnv",
     "WasiMount",
     "WasiOptions",
+    "WasmEntry",
+    "WasmFileEntry",
 ]
 
 IMPORT_PROFILES: frozenset[str] = frozenset(
@@ -119,21 +121,42 @@ class Limits(ConfigModel):
     max_memory: ByteSize | None = None
 
 
-@register_kind("process.wasm")
-class ProcessWasm(Entry):
-    """A WebAssembly module (``path`` inside the ``fs`` directory, pinned by ``hash``) whose
-    exported ``method`` runs as a process."""
+class WasmEntry(Entry):
+    """What every WebAssembly entry has (``process.wasm``, ``function.wasm``, ``function.wat``):
+    the exported ``method`` to call, the engine, the host interfaces it may import, its WASI view
+    and its limits. Not a kind itself."""
 
-    fs: Annotated[str, Ref("fs.directory")]
-    path: Annotated[str, AfterValidator(_check_not_blank)]
-    hash: HashStr
     method: Annotated[str, AfterValidator(_check_not_blank)]
     engine: EngineName | None = None
     """The engine to run on; None: the host's ``engine``, else the runtime's default."""
     imports: list[Annotated[str, AfterValidator(_check_profile)]] = []
     wasi: WasiOptions = WasiOptions()
     limits: Limits = Limits()
-    pool: dict[str, Any] = {}
+
+    def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
+        """Checks that guest env names are unique. Returns ``(field, message)`` problems."""
+        problems: list[tuple[str | None, str]] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(self.wasi.env):
+            variable = entries.get(item.id)
+            name = item.name or getattr(variable, "variable", None)
+            if name is None:
+                continue
+            if name in seen:
+                message = f"guest variable {name!r} is also set by wasi.env[{seen[name]}]"
+                problems.append((f"wasi.env[{index}]", message))
+            else:
+                seen[name] = index
+        return problems
+
+
+class WasmFileEntry(WasmEntry):
+    """A WebAssembly entry whose binary is the file ``path`` inside the ``fs`` directory, pinned
+    by ``hash``. Not a kind itself."""
+
+    fs: Annotated[str, Ref("fs.directory")]
+    path: Annotated[str, AfterValidator(_check_not_blank)]
+    hash: HashStr
 
     @property
     def hash_parts(self) -> tuple[str, str]:
@@ -153,15 +176,13 @@ class ProcessWasm(Entry):
                 directory.resolve(self.path)
             except PathEscapeError as exc:
                 problems.append(("path", str(exc)))
-        seen: dict[str, int] = {}
-        for index, item in enumerate(self.wasi.env):
-            variable = entries.get(item.id)
-            name = item.name or getattr(variable, "variable", None)
-            if name is None:
-                continue
-            if name in seen:
-                message = f"guest variable {name!r} is also set by wasi.env[{seen[name]}]"
-                problems.append((f"wasi.env[{index}]", message))
-            else:
-                seen[name] = index
-        return problems
+        return problems + super().on_load(entries)
+
+
+@register_kind("process.wasm")
+class ProcessWasm(WasmFileEntry):
+    """A WebAssembly module (``path`` inside the ``fs`` directory, pinned by ``hash``) whose
+    exported ``method`` runs as a process."""
+
+    pool: dict[str, Any] = {}
+    """Accepted and ignored, as in Wippy: processes run on their host, not in a pool."""

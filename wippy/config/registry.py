@@ -13,7 +13,7 @@ from typing import TypeVar, overload
 from .entries import EnvVariable, FsDirectory
 from .errors import ConfigError, Problem
 from .kinds import Entry
-from .process_wasm import ProcessWasm
+from .process_wasm import WasmEntry, WasmFileEntry
 
 __all__ = ["Registry", "near_matches"]
 
@@ -98,7 +98,7 @@ class Registry:
         """Returns the ``fs.directory`` entry ``entry_id``. Raises KeyError/TypeError as get_as."""
         return self.get_as(entry_id, FsDirectory)
 
-    def module_path(self, entry: ProcessWasm) -> Path:
+    def module_path(self, entry: WasmFileEntry) -> Path:
         """Returns the absolute host path of ``entry``'s module (``path`` inside its ``fs``).
 
         Raises KeyError/TypeError when ``fs`` is not a loaded ``fs.directory`` and PathEscapeError
@@ -107,7 +107,7 @@ class Registry:
         return self.directory(entry.fs).resolve(entry.path)
 
     def resolve_env(
-        self, entry: ProcessWasm, environ: Mapping[str, str] | None = None
+        self, entry: WasmEntry, environ: Mapping[str, str] | None = None
     ) -> dict[str, str]:
         """Returns ``entry``'s guest environment (guest name -> value) from ``wasi.env``.
 

@@ -84,8 +84,21 @@ class ProcessSupervisor(Entry):
             self.auto_shutdown,
             self.period,
             [(child.id, child.significant) for child in self.children],
+            duplicates=False,  # reported by check_fields, so child references are still checked
         )
         return self
+
+    def check_fields(self) -> list[tuple[str | None, str]]:
+        """Reports each child whose ``id`` an earlier child already has."""
+        problems: list[tuple[str | None, str]] = []
+        seen: dict[str, int] = {}
+        for index, child in enumerate(self.children):
+            if child.id in seen:
+                problems.append((f"children[{index}].id", f"duplicate child id {child.id!r} "
+                                 f"(also children[{seen[child.id]}])"))
+            else:
+                seen[child.id] = index
+        return problems
 
     def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
         """Reports a supervisor that contains itself, directly or through nested supervisors."""
@@ -100,19 +113,21 @@ def check_supervisor(
     auto_shutdown: str,
     period: float,
     children: Sequence[tuple[str, bool]],
+    *,
+    duplicates: bool = True,
 ) -> None:
     """Applies OTP's rules to a supervisor's flags and ``(child id, significant)`` pairs.
 
-    Raises ValueError for a period of 0, duplicate child ids, a ``simple_one_for_one`` without
-    exactly one child or with ``auto_shutdown``, and significant children under
-    ``auto_shutdown: never``.
+    Raises ValueError for a period of 0, duplicate child ids (unless ``duplicates`` is false), a
+    ``simple_one_for_one`` without exactly one child or with ``auto_shutdown``, and significant
+    children under ``auto_shutdown: never``.
     """
     if not period > 0:
         raise ValueError("period must be greater than zero")
     ids = [child_id for child_id, _ in children]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ValueError(f"duplicate child id {duplicates[0]!r}")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates and repeated:
+        raise ValueError(f"duplicate child id {repeated[0]!r}")
     if strategy == "simple_one_for_one":
         if len(children) != 1:
             raise ValueError(

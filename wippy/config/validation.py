@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -68,7 +68,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(model: type[BaseModel], error: Any) -> str:
+def _message(model: type[BaseModel], error: Any, yaml_names: Mapping[str, str]) -> str:
     kind = error["type"]
     message = str(error["msg"])
     loc = error["loc"]
@@ -78,6 +78,8 @@ def _message(model: type[BaseModel], error: Any) -> str:
         return "missing required field"
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
+        if len(loc) == 1:
+            allowed = [yaml_names.get(name, name) for name in allowed]
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
             return f"unknown field (did you mean {close[0]!r}?)"
@@ -90,13 +92,20 @@ def _message(model: type[BaseModel], error: Any) -> str:
     return message
 
 
-def describe_errors(model: type[BaseModel], exc: ValidationError) -> list[tuple[str | None, str]]:
+def describe_errors(
+    model: type[BaseModel], exc: ValidationError, renames: Mapping[str, str] | None = None
+) -> list[tuple[str | None, str]]:
     """Returns ``(field path, message)`` for each error of ``exc`` raised validating ``model``.
 
-    Unknown fields get a did-you-mean hint or the allowed field names. Never raises.
+    ``renames`` maps YAML keys to the model fields they were stored in (``{"source": "code"}``);
+    paths and hints name the YAML key. Unknown fields get a did-you-mean hint or the allowed
+    field names. Never raises.
     """
+    yaml_names = {field: key for key, field in (renames or {}).items()}
     described: list[tuple[str | None, str]] = []
     for error in exc.errors(include_url=False):
-        loc = error["loc"]
-        described.append((format_loc(loc) or None, _message(model, error)))
+        loc = tuple(error["loc"])
+        if loc and isinstance(loc[0], str) and loc[0] in yaml_names:
+            loc = (yaml_names[loc[0]], *loc[1:])
+        described.append((format_loc(loc) or None, _message(model, error, yaml_names)))
     return described

@@ -3,8 +3,9 @@
 Two engines sit behind one interface: wasmtime (the default) and, optionally, wasmer (CPython
 3.10 only; no limits, read-only mounts or components: refused at load).
 
-Public surface: :class:`WasmRuntime` (turns registry entries into programs), the engine-neutral
-:class:`Program`/:class:`Instance` interface, the specs engines consume, and the error types.
+Public surface: :class:`WasmRuntime` (turns registry entries into programs and functions), the
+engine-neutral :class:`Program`/:class:`Instance` interface, :class:`Function` (a function entry
+called synchronously through a pool of instances), the specs engines consume, and the error types.
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ from .errors import (
     TrapError,
     WasmError,
 )
+from .functions import Function
+from .pool import FunctionBusyError, FunctionClosedError, PoolStats
 from .profiles import KNOWN_PROFILES
 from .runtime import DEFAULT_CACHE, ENGINES, WasmRuntime, read_verified
 from .spec import HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
+from .values import parse_float_text, parse_int_text
+from .wat import InvalidTextError
+from .wit_core import WitMismatchError
 
 __all__ = [
     "DEFAULT_CACHE",
@@ -40,11 +46,15 @@ __all__ = [
     "ExecutionTimeout",
     "ExitError",
     "FuelExhausted",
+    "Function",
+    "FunctionBusyError",
+    "FunctionClosedError",
     "GuestError",
     "HashMismatchError",
     "HostFunctionError",
     "HostModule",
     "Instance",
+    "InvalidTextError",
     "LimitError",
     "LimitSpec",
     "LinkError",
@@ -52,6 +62,7 @@ __all__ = [
     "MemoryLimitExceeded",
     "Mount",
     "OutputSink",
+    "PoolStats",
     "Program",
     "ProgramSpec",
     "Signature",
@@ -60,6 +71,9 @@ __all__ = [
     "WasiSpec",
     "WasmError",
     "WasmRuntime",
+    "WitMismatchError",
     "default_cache_dir",
+    "parse_float_text",
+    "parse_int_text",
     "read_verified",
 ]

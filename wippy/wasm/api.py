@@ -107,6 +107,15 @@ class Instance(abc.ABC):
         """Releases the instance and everything it holds (a suspended call is dropped).
         Idempotent."""
 
+    def reset_limits(self) -> bool:
+        """Gives the next :meth:`call` the entry's per-call limits afresh: a ``max_execution``
+        deadline counted from now and a full ``fuel`` budget. Returns whether the engine did.
+
+        The default cannot, and says so (False): a pool then never reuses an instance of an
+        entry with such limits for a second call, since they would not hold per call.
+        """
+        return False
+
     def watch_overdue(self, handler: Callable[[BaseException], object]) -> None:  # noqa: B027
         """Has ``handler`` called (from another thread) with the timeout error when the entry's
         ``max_execution`` passes while a call is still running or waiting.

@@ -6,9 +6,10 @@ The Python representation of each WIT type (arguments accept it, results are ret
 WIT                           Python
 ============================  ==================================================================
 ``bool``                      ``bool`` (arguments also accept the strings true, false, 1, 0)
-``s8`` ... ``u64``            ``int``, range-checked (arguments also accept integer strings)
-``f32``, ``f64``              ``float`` (arguments also accept ints and numeric strings; a finite
-                              value beyond the f32 range does not fit ``f32``)
+``s8`` ... ``u64``            ``int``, range-checked (arguments also accept decimal integer text,
+                              as :func:`~wippy.wasm.values.parse_int_text` reads it)
+``f32``, ``f64``              ``float`` (arguments also accept ints and decimal number text; a
+                              finite value beyond the f32 range does not fit ``f32``)
 ``char``                      a one-character ``str`` (a Unicode scalar value, not a surrogate)
 ``string``                    ``str``
 ``list<u8>``                  ``bytes`` (arguments also accept bytearray, memoryview, list of ints)
@@ -34,6 +35,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from wasmtime import component as wc
+
+from .values import parse_float_text, parse_int_text
 
 _INT_RANGES: dict[type, tuple[int, int]] = {
     wc.U8: (0, 2**8 - 1),
@@ -193,7 +196,7 @@ def _lower_int(value: Any, ty: Any, path: str) -> int:
     number = value
     if isinstance(value, str):
         try:
-            number = int(value.strip(), 0)
+            number = parse_int_text(value)
         except ValueError:
             raise _fail(path, value, ty, "not an integer") from None
     if isinstance(number, bool) or not isinstance(number, int):
@@ -208,7 +211,7 @@ def _lower_float(value: Any, ty: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _fail(path, value, ty, "not a number")
     try:
-        number = float(value)
+        number = parse_float_text(value) if isinstance(value, str) else float(value)
     except (ValueError, OverflowError):
         raise _fail(path, value, ty, "not a number") from None
     if isinstance(ty, wc.F32) and abs(number) > _F32_MAX and abs(number) != float("inf"):

@@ -1,9 +1,11 @@
-"""Turns ``process.wasm`` registry entries into ready-to-run programs.
+"""Turns WebAssembly registry entries into ready-to-run programs and callable functions.
 
 The :class:`WasmRuntime` reads each binary through its ``fs.directory`` (refusing paths that
-escape it), verifies its hash before compiling, compiles through the disk cache, checks its
-imports against the entry's profiles and resolves its ``method``. Programs are memoized per entry,
-so the thousandth spawn costs an instantiation, not a compilation.
+escape it), verifies its hash before compiling (``function.wat`` entries are assembled from their
+text instead), compiles through the disk cache, checks its imports against the entry's profiles
+and resolves its ``method``. Programs (``process.wasm``) and functions (``function.wasm``,
+``function.wat``) are memoized per entry, so the thousandth spawn or call costs at most an
+instantiation, not a compilation.
 """
 
 from __future__ import annotations
@@ -15,12 +17,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from ..config import FsDirectory, ProcessHost, ProcessWasm, Registry, parse_hash
-from .api import Program
+from ..config import (
+    FsDirectory,
+    FunctionEntry,
+    FunctionWat,
+    ProcessHost,
+    ProcessWasm,
+    Registry,
+    WasmEntry,
+    WasmFileEntry,
+    parse_hash,
+)
+from .api import OutputSink, Program
 from .cache import CompileCache, default_cache_dir
 from .errors import HashMismatchError, LoadError
+from .functions import Function
 from .profiles import unknown_profiles
 from .spec import HostInterface, HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
+from .wat import wat_to_wasm
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +85,9 @@ class WasmRuntime:
         self.host_interfaces = tuple(host_interfaces)
         self.default_engine = engine
         self._engines: dict[str, Engine] = {}
-        self._programs: dict[tuple[int, str], tuple[ProcessWasm, Program]] = {}
+        self._programs: dict[tuple[int, str], tuple[WasmEntry, Program]] = {}
+        self._functions: dict[int, tuple[FunctionEntry, Function]] = {}
+        self._making: dict[int, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -102,7 +118,7 @@ class WasmRuntime:
             return WasmerEngine(self.cache_dir)
         raise LoadError(f"unknown engine {name!r} (known engines: {', '.join(ENGINES)})")
 
-    def engine_for(self, registry: Registry, entry: ProcessWasm, host: str | None = None) -> str:
+    def engine_for(self, registry: Registry, entry: WasmEntry, host: str | None = None) -> str:
         """The engine ``entry`` runs on when spawned on ``host``: the entry's ``engine``, else
         the host's, else the runtime's default. Never raises for a valid registry."""
         if entry.engine:
@@ -117,11 +133,58 @@ class WasmRuntime:
         """The program of the ``process.wasm`` entry ``entry_id``, loading it on first use.
 
         ``host`` is the id of the ``process.host`` it will run on (its ``engine`` applies when the
-        entry names none). Raises :class:`LoadError` (hash mismatch, unreadable or invalid binary,
-        missing import or export, an engine that is unavailable or cannot do what the entry asks)
-        or :class:`~wippy.config.ConfigError` (missing required env).
+        entry names none). Raises KeyError (no such entry), TypeError (not a ``process.wasm``),
+        :class:`LoadError` (hash mismatch, unreadable or invalid binary, missing import or export,
+        an engine that is unavailable or cannot do what the entry asks) or
+        :class:`~wippy.config.ConfigError` (missing required env).
         """
-        entry = registry.get_as(entry_id, ProcessWasm)
+        return self._program(registry, registry.get_as(entry_id, ProcessWasm), host)
+
+    def function(
+        self,
+        registry: Registry,
+        entry_id: str,
+        *,
+        stdout: OutputSink | None = None,
+        stderr: OutputSink | None = None,
+    ) -> Function:
+        """The :class:`~wippy.wasm.functions.Function` of the ``function.wasm`` or
+        ``function.wat`` entry ``entry_id``, loading it (and, for a ``static`` pool, making its
+        instances) on first use; later calls return the same object, thread-safely.
+
+        ``stdout``/``stderr`` receive what its instances write (discarded when None); they are
+        those of the call that created the function. Raises KeyError (no such entry), TypeError
+        (not a function entry), what :meth:`program` raises, and
+        :class:`~wippy.wasm.wit_core.WitMismatchError` (a :class:`LoadError`) when ``wit`` does
+        not fit the export.
+        """
+        entry = registry.get(entry_id)
+        if not isinstance(entry, FunctionEntry):
+            raise TypeError(f"entry {entry_id} is a {entry.kind}, not a function.wasm or "
+                            "function.wat")
+        cached = self._functions.get(id(entry))
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        with self._lock:
+            making = self._making.setdefault(id(entry), threading.Lock())
+        with making:  # one function (and pool) per entry, even when first calls race
+            cached = self._functions.get(id(entry))
+            if cached is not None and cached[0] is entry:
+                return cached[1]
+            program = self._program(registry, entry, None)
+            engine = self.engine_for(registry, entry)
+            function = Function(entry, program, engine=engine, stdout=stdout, stderr=stderr)
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._functions[id(entry)] = (entry, function)
+            if closed:
+                function.close()
+                raise LoadError("the wasm runtime is closed")
+            return function
+
+    def _program(self, registry: Registry, entry: WasmEntry, host: str | None) -> Program:
+        entry_id = entry.id
         engine_name = self.engine_for(registry, entry, host)
         # Keyed by the entry object itself: a reloaded registry (new entry objects) that changes
         # method, imports, limits or the file's location must not get the old program back.
@@ -142,8 +205,11 @@ class WasmRuntime:
             self._programs[key] = (entry, program)  # the entry is kept so its id stays unique
             return program
 
-    def spec(self, registry: Registry, entry: ProcessWasm) -> ProgramSpec:
-        """Reads, verifies and describes ``entry`` for an engine (no compilation)."""
+    def spec(self, registry: Registry, entry: WasmEntry) -> ProgramSpec:
+        """Reads, verifies and describes ``entry`` for an engine (no compilation).
+
+        Raises :class:`LoadError` and :class:`~wippy.config.ConfigError` as :meth:`program`.
+        """
         wasm = read_verified(registry, entry)
         unknown = unknown_profiles(entry.imports)
         if unknown:
@@ -168,12 +234,17 @@ class WasmRuntime:
         )
 
     def close(self) -> None:
-        """Stops every engine's background work; programs must not be used afterwards."""
+        """Closes every function's instances and stops every engine's background work; programs
+        and functions must not be used afterwards."""
         with self._lock:
             self._closed = True
             engines = list(self._engines.values())
+            functions = [function for _, function in self._functions.values()]
             self._engines.clear()
             self._programs.clear()
+            self._functions.clear()
+        for function in functions:
+            function.close()
         for engine in engines:
             engine.close()
 
@@ -184,11 +255,17 @@ class WasmRuntime:
         self.close()
 
 
-def read_verified(registry: Registry, entry: ProcessWasm) -> bytes:
-    """Reads ``entry``'s binary through its fs.directory and checks it against ``entry.hash``.
+def read_verified(registry: Registry, entry: WasmEntry) -> bytes:
+    """Reads ``entry``'s binary through its fs.directory and checks it against ``entry.hash``;
+    for a ``function.wat`` entry, assembles its text instead.
 
-    Raises :class:`HashMismatchError` or :class:`LoadError`.
+    Raises :class:`HashMismatchError` or :class:`LoadError` (an
+    :class:`~wippy.wasm.wat.InvalidTextError` for text that does not parse).
     """
+    if isinstance(entry, FunctionWat):
+        return _assemble(entry)
+    if not isinstance(entry, WasmFileEntry):
+        raise LoadError(f"{entry.id}: a {entry.kind} has no WebAssembly binary")
     directory = registry.get_as(entry.fs, FsDirectory)
     try:
         path = directory.resolve(entry.path)
@@ -209,3 +286,13 @@ def read_verified(registry: Registry, entry: ProcessWasm) -> bytes:
             f"got {algorithm}:{actual}"
         )
     return wasm
+
+
+def _assemble(entry: FunctionWat) -> bytes:
+    origin = entry.wat_file
+    try:
+        text = entry.wat_text()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise LoadError(f"{entry.id}: cannot read {origin}: {reason}") from None
+    return wat_to_wasm(text, entry.id, None if origin is None else str(origin))

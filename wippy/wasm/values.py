@@ -1,12 +1,16 @@
-"""Conversion of spawn arguments to core WebAssembly values.
+"""Conversion of spawn arguments to core WebAssembly values, and the rule for number text.
 
-Core exports take only numbers: ``i32``/``i64`` accept ints (signed or unsigned range), bools and
-decimal strings; ``f32``/``f64`` accept ints, floats and numeric strings (command-line arguments
-arrive as strings).
+Core exports take only numbers: ``i32``/``i64`` accept ints (signed or unsigned range) and
+integer text; ``f32``/``f64`` accept ints, floats and number text. A bool is not a number here.
+
+Text (command-line arguments arrive as text) is read by :func:`parse_int_text` and
+:func:`parse_float_text`: plain decimal with an optional leading minus, nothing else (no
+``0x10``, no ``1_000``, no surrounding spaces, no ``+``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,14 +37,37 @@ def core_signature(
     return Signature(method, tuple(("", t) for t in params), tuple(results))
 
 
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_FLOAT_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def parse_int_text(text: str) -> int:
+    """Reads an integer written as plain decimal digits with an optional leading ``-``.
+
+    Raises ValueError (``not an integer``) for anything else: ``0x10``, ``1_000``, ``" 6"``,
+    ``+6``, ``six``, non-ASCII digits.
+    """
+    if not _INT_TEXT.fullmatch(text):
+        raise ValueError("not an integer")
+    return int(text)
+
+
+def parse_float_text(text: str) -> float:
+    """Reads a number written in plain decimal (``-2``, ``0.5``, ``.5``, ``1e-3``).
+
+    Raises ValueError (``not a number``) for anything else: ``1_000``, ``" 6"``, ``inf``,
+    ``nan``, ``0x10``.
+    """
+    if not _FLOAT_TEXT.fullmatch(text):
+        raise ValueError("not a number")
+    return float(text)
+
+
 def _to_int(value: Any, bits: int) -> int:
     if isinstance(value, bool):
-        return int(value)
+        raise TypeError("bool is not an integer (pass 1 or 0)")
     if isinstance(value, str):
-        try:
-            value = int(value.strip(), 0)
-        except ValueError:
-            raise ValueError("not an integer") from None
+        value = parse_int_text(value)
     if not isinstance(value, int):  # mypy: value is Any until here
         raise TypeError(f"{type(value).__name__} is not an integer")
     if not -(1 << (bits - 1)) <= value < (1 << bits):
@@ -55,10 +82,7 @@ def _to_float(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError("bool is not a number")
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise ValueError("not a number") from None
+        return parse_float_text(value)
     if isinstance(value, (int, float)):
         return float(value)
     raise TypeError(f"{type(value).__name__} is not a number")

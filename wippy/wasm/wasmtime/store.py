@@ -87,6 +87,18 @@ class StoreInstance(Instance):
         """Marks the call as over (the deadline timer stays armed for the next call)."""
         self.guard.in_call = False
 
+    def reset_limits(self) -> bool:
+        """Re-arms fuel and ``max_execution`` for a next call (a pooled function instance)."""
+        if self.closed or self.guard.stop_requested is not None:
+            return False
+        timer, self._deadline_timer = self._deadline_timer, None
+        if timer is not None:
+            timer.cancel()
+        self.guard.deadline = None
+        limits = self.spec.limits
+        self.store.set_fuel(limits.fuel if limits.fuel is not None else _UNLIMITED_FUEL)
+        return True
+
     def _on_deadline(self) -> None:
         guard = self.guard
         if self.closed or not guard.in_call:
