@@ -47,7 +47,7 @@ def test_proc_call_from_a_function_process(tmp_path: Path) -> None:
 
 
 def test_calls_from_many_threads_share_the_pool(tmp_path: Path) -> None:
-    """A lazy pool of two instances serves 8 threads × 50 calls: every call counts on one of at
+    """A lazy pool of two instances serves 8 threads x 50 calls: every call counts on one of at
     most two instances, so the counters' sum is the number of calls."""
     results: list[int] = []
     lock = threading.Lock()

@@ -15,6 +15,7 @@ from .errors import (
     EntryLoadError,
     HostQueueFull,
     HostStoppedError,
+    NameTakenError,
     ProcessExitedError,
     ProcessTerminated,
     ResourceLimitError,
@@ -24,6 +25,7 @@ from .errors import (
     SpawnError,
     UnknownEntryError,
     UnknownHostError,
+    UnknownNameError,
 )
 from .events import (
     CANCEL,
@@ -40,7 +42,7 @@ from .function_body import FunctionBody, ProcessFunction
 from .host import HostConfig, HostState, HostStats
 from .output import OutputRouter
 from .pid import Pid
-from .process import Process
+from .process import Process, Target
 from .runtime import HANDLE_HOST, Runtime, RuntimeStats
 from .wasm_body import WasmBody
 
@@ -65,6 +67,7 @@ __all__ = [
     "HostStats",
     "HostStoppedError",
     "Message",
+    "NameTakenError",
     "OutputRouter",
     "Pid",
     "Process",
@@ -82,7 +85,9 @@ __all__ = [
     "SpawnArgumentError",
     "SpawnError",
     "StepOutcome",
+    "Target",
     "UnknownEntryError",
     "UnknownHostError",
+    "UnknownNameError",
     "WasmBody",
 ]

@@ -40,6 +40,19 @@ class HostQueueFull(SpawnError):
         self.workers = workers
 
 
+class NameTakenError(ActorsError):
+    """The name is registered to another live process."""
+
+    def __init__(self, name: str, owner: object) -> None:
+        super().__init__(f"name {name!r} is already registered to {owner}")
+        self.name = name
+        self.owner = owner
+
+
+class UnknownNameError(ActorsError, LookupError):
+    """No live process is registered under that name (or a pid string does not parse)."""
+
+
 class RuntimeStoppedError(ActorsError):
     """The runtime is stopping or stopped and accepts no new processes or hosts."""
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from wippy.actors.events import ProcessError
 from wippy.actors.pid import Pid
 from wippy.actors.table import ProcessTable
+from wippy.timers import Timers
 
 
 class ProcessOps(Protocol):
@@ -20,6 +21,10 @@ class ProcessOps(Protocol):
     @property
     def table(self) -> ProcessTable:
         """The process table."""
+
+    @property
+    def timers(self) -> Timers:
+        """The runtime's timer thread (receive timeouts of stepped guests)."""
 
     def spawn_entry(
         self, entry_id: str, host_id: str, args: tuple[Any, ...], *, parent: Pid | None,

@@ -26,6 +26,16 @@ class Pid:
     def __repr__(self) -> str:
         return str(self)
 
+    @classmethod
+    def parse(cls, text: str) -> Pid:
+        """The pid printed as ``text`` (``<app:processes.17>``). Raises ValueError."""
+        if not (text.startswith("<") and text.endswith(">")) or "." not in text:
+            raise ValueError(f"not a pid: {text!r}")
+        host, _, number = text[1:-1].rpartition(".")
+        if not host or not number.isdigit():
+            raise ValueError(f"not a pid: {text!r}")
+        return cls(host, int(number))
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Pid):
             return NotImplemented

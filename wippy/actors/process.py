@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -13,6 +14,30 @@ from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
 from wippy.actors.table import ProcessRecord
+from wippy.wasm.spec import Wait
+
+
+def _matcher(
+    topic: str | None, match: Callable[[Received], bool] | None
+) -> Callable[[Received], bool] | None:
+    """The ``match`` of a receive: only messages of ``topic`` (and that ``match`` accepts)."""
+    if topic is None:
+        return match
+    wanted, accept = topic, match
+
+    def by_topic(item: Received) -> bool:
+        return (
+            isinstance(item, Message)
+            and item.topic == wanted
+            and (accept is None or accept(item))
+        )
+
+    return by_topic
+
+
+Target = Pid | str
+"""A process to act on: its pid, its pid as printed (``<app:processes.17>``) or a name it
+registered."""
 
 
 class Process:
@@ -117,13 +142,16 @@ class Process:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def send(self, pid: Pid, topic: str, *payload: Any) -> bool:
-        """Sends ``Message(topic, payload, self)`` to ``pid``; False when ``pid`` is gone.
+    def send(self, pid: Target, topic: str, *payload: Any) -> bool:
+        """Sends ``Message(topic, payload, self)`` to ``pid`` (a pid, a pid string or a
+        registered name); False when ``pid`` is gone.
 
-        Messages from one process to another arrive in the order sent.
+        Messages from one process to another arrive in the order sent. Raises
+        :class:`~wippy.actors.UnknownNameError` for a name no live process has.
         """
         self._check()
-        return self._runtime.table.deliver(pid, Message(topic, payload, self._record.pid))
+        table = self._runtime.table
+        return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
 
     def receive(
         self,
@@ -138,16 +166,7 @@ class Process:
         None on timeout. A function process gives its host's permit back while it waits.
         """
         self._check()
-        if topic is not None:
-            wanted, accept = topic, match
-
-            def match(item: Received) -> bool:
-                return (
-                    isinstance(item, Message)
-                    and item.topic == wanted
-                    and (accept is None or accept(item))
-                )
-
+        match = _matcher(topic, match)
         mailbox = self._record.mailbox
         permit = None if self._handle else self._record.permit
         try:
@@ -166,6 +185,78 @@ class Process:
                     raise self._exited_or_terminated()
         except MailboxClosed:
             raise self._exited() from None
+
+    def receive_later(
+        self,
+        timeout: float | None = None,
+        topic: str | None = None,
+        match: Callable[[Received], bool] | None = None,
+    ) -> Wait:
+        """Like :meth:`receive`, for a stepped guest that must not block: a
+        :class:`~wippy.wasm.spec.Wait` that completes with the item taken (None on timeout).
+
+        The guest waits suspended until it completes; if the guest is dropped first, nothing
+        is taken from the mailbox.
+        """
+        self._check()
+        accept = _matcher(topic, match)
+        mailbox = self._record.mailbox
+        lock = threading.Lock()
+        state: dict[str, Any] = {"done": False, "timer": None}
+
+        def finish_timer() -> None:
+            timer = state["timer"]
+            if timer is not None:
+                timer.cancel()
+
+        def arrived() -> None:
+            with lock:
+                if state["done"]:
+                    return
+                try:
+                    item = mailbox.take_or_watch(accept, arrived)
+                except MailboxClosed:
+                    state["done"] = True
+                    failure: BaseException | None = self._exited()
+                    item = None
+                else:
+                    if item is None:
+                        return
+                    state["done"] = True
+                    failure = None
+            finish_timer()
+            if failure is not None:
+                wait.fail(failure)
+            else:
+                wait.complete(item)
+
+        def expired() -> None:
+            with lock:
+                if state["done"]:
+                    return
+                state["done"] = True
+                mailbox.unwatch()
+            wait.complete(None)
+
+        def cancelled() -> None:
+            with lock:
+                state["done"] = True
+                mailbox.unwatch()
+            finish_timer()
+
+        wait = Wait(on_cancel=cancelled)
+        if timeout is not None and timeout <= 0:
+            try:
+                wait.complete(mailbox.get(0, accept))
+            except MailboxClosed:
+                wait.fail(self._exited())
+            return wait
+        arrived()
+        if not wait.done and timeout is not None:
+            with lock:
+                if not state["done"]:
+                    state["timer"] = self._runtime.timers.schedule(timeout, expired)
+        return wait
 
     def _exited_or_terminated(self) -> BaseException:
         if self._record.exit is not None:
@@ -187,25 +278,29 @@ class Process:
 
     # -- monitors, links, control -----------------------------------------------------------
 
-    def monitor(self, pid: Pid) -> None:
+    def monitor(self, pid: Target) -> None:
         """Gets an EXIT event when ``pid`` exits (at once, error "noproc", if it is gone)."""
         self._check()
-        self._runtime.table.monitor(self.self, pid)
+        table = self._runtime.table
+        table.monitor(self.self, table.resolve(pid))
 
-    def unmonitor(self, pid: Pid) -> None:
+    def unmonitor(self, pid: Target) -> None:
         """Stops monitoring ``pid`` (an EXIT already received stays in the mailbox)."""
         self._check()
-        self._runtime.table.unmonitor(self.self, pid)
+        table = self._runtime.table
+        table.unmonitor(self.self, table.resolve(pid))
 
-    def link(self, pid: Pid) -> None:
+    def link(self, pid: Target) -> None:
         """Links to ``pid`` both ways (a LINK_DOWN "noproc" arrives at once if it is gone)."""
         self._check()
-        self._runtime.table.link(self.self, pid)
+        table = self._runtime.table
+        table.link(self.self, table.resolve(pid))
 
-    def unlink(self, pid: Pid) -> None:
+    def unlink(self, pid: Target) -> None:
         """Removes the link to ``pid`` (both ways)."""
         self._check()
-        self._runtime.table.unlink(self.self, pid)
+        table = self._runtime.table
+        table.unlink(self.self, table.resolve(pid))
 
     def set_options(self, *, trap_links: bool | None = None) -> None:
         """Sets process options: ``trap_links`` turns linked failures into LINK_DOWN events."""
@@ -213,23 +308,46 @@ class Process:
         if trap_links is not None:
             self._runtime.table.set_trap_links(self.self, trap_links)
 
-    def cancel(self, pid: Pid, reason: str = "cancelled", grace: float | None = None) -> bool:
+    def cancel(self, pid: Target, reason: str = "cancelled", grace: float | None = None) -> bool:
         """Sends ``pid`` a CANCEL event; terminates it if still alive after ``grace`` seconds.
 
         ``grace`` defaults to the target host's ``stop_timeout``; ``math.inf`` never terminates.
         False when ``pid`` is gone.
         """
         self._check()
-        return self._runtime.cancel(pid, reason, grace, sender=self.self)
+        target = self._runtime.table.resolve(pid)
+        return self._runtime.cancel(target, reason, grace, sender=self.self)
 
-    def terminate(self, pid: Pid) -> bool:
+    def terminate(self, pid: Target) -> bool:
         """Stops ``pid`` now: its monitors get EXIT error "terminated". False when it is gone."""
         self._check()
-        return self._runtime.terminate(pid)
+        return self._runtime.terminate(self._runtime.table.resolve(pid))
 
-    def is_alive(self, pid: Pid) -> bool:
-        """True while ``pid`` has not exited."""
-        return self._runtime.table.is_alive(pid)
+    def is_alive(self, pid: Target) -> bool:
+        """True while ``pid`` has not exited (False for a name no live process has)."""
+        table = self._runtime.table
+        if isinstance(pid, str) and not pid.startswith("<"):
+            found = table.whereis(pid)
+            return found is not None and table.is_alive(found)
+        return table.is_alive(table.resolve(pid))
+
+    # -- names --------------------------------------------------------------------------------
+
+    def register(self, name: str) -> None:
+        """Registers this process as ``name`` until it exits (or :meth:`unregister`); every call
+        that takes a pid then also takes ``name``. Raises
+        :class:`~wippy.actors.NameTakenError` when another live process has it."""
+        self._check()
+        self._runtime.table.register_name(name, self.self)
+
+    def unregister(self, name: str) -> bool:
+        """Frees ``name`` if this process has it; False otherwise."""
+        self._check()
+        return self._runtime.table.unregister_name(name, self.self)
+
+    def lookup(self, name: str) -> Pid | None:
+        """The live process registered as ``name``, or None."""
+        return self._runtime.table.whereis(name)
 
     # -- lifetime of handles ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wippy.actors.errors import EntryLoadError, UnknownEntryError
 from wippy.wasm.api import OutputSink, Program
@@ -15,6 +15,25 @@ from wippy.wasm.functions import Function
 if TYPE_CHECKING:
     from wippy.config import Registry
     from wippy.wasm import WasmRuntime
+
+
+class ProgramSource(Protocol):
+    """Makes the programs of one kind of registry entry (``process.lua``, ...) for a runtime."""
+
+    def program(self, registry: Registry, entry_id: str, host_id: str | None) -> Program:
+        """The program of ``entry_id``; raises ``WasmError``/ValueError/OSError on failure."""
+
+    def close(self) -> None:
+        """Releases what the source holds (when its runtime stops)."""
+
+
+_SOURCES: dict[type, Callable[[], ProgramSource]] = {}
+
+
+def register_source(entry_type: type, factory: Callable[[], ProgramSource]) -> None:
+    """Makes entries of ``entry_type`` spawnable: each runtime calls ``factory`` once (on the
+    first spawn of such an entry) and asks the source for their programs."""
+    _SOURCES[entry_type] = factory
 
 
 class Programs:
@@ -32,6 +51,7 @@ class Programs:
         self._engine = engine
         self._owns_wasm = False
         self._added: dict[str, Program] = {}
+        self._sources: dict[type, ProgramSource] = {}
         self._lock = threading.Lock()
 
     def add(self, entry_id: str, program: Program) -> None:
@@ -54,6 +74,9 @@ class Programs:
             where = "in the registry" if registry is not None else "added (no registry)"
             raise UnknownEntryError(f"no program entry {entry_id!r} {where}")
         try:
+            source = self._source_for(registry.get(entry_id))
+            if source is not None:
+                return source.program(registry, entry_id, host_id)
             return self._wasm_runtime().program(registry, entry_id, host_id)
         except TypeError as exc:
             raise UnknownEntryError(f"entry {entry_id!r} cannot be spawned: {exc}") from exc
@@ -107,6 +130,16 @@ class Programs:
             )
         return function  # type: ignore[no-any-return]
 
+    def _source_for(self, entry: object) -> ProgramSource | None:
+        for entry_type, factory in _SOURCES.items():
+            if isinstance(entry, entry_type):
+                with self._lock:
+                    source = self._sources.get(entry_type)
+                    if source is None:
+                        source = self._sources[entry_type] = factory()
+                return source
+        return None
+
     def _wasm_runtime(self) -> WasmRuntime:
         with self._lock:
             if self._wasm is None:
@@ -119,7 +152,12 @@ class Programs:
             return self._wasm
 
     def close(self) -> None:
-        """Closes the WebAssembly runtime if this object created it. Idempotent."""
+        """Closes the program sources and the WebAssembly runtime if this object created it.
+        Idempotent."""
+        with self._lock:
+            sources, self._sources = list(self._sources.values()), {}
+        for source in sources:
+            source.close()
         with self._lock:
             wasm = self._wasm if self._owns_wasm else None
             self._wasm, self._owns_wasm = None if self._owns_wasm else self._wasm, False

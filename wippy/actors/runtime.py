@@ -128,6 +128,11 @@ class Runtime:
         return self._table
 
     @property
+    def timers(self) -> Timers:
+        """The runtime's timer thread (cancel graces, receive timeouts)."""
+        return self._timers
+
+    @property
     def stopped(self) -> bool:
         """True once :meth:`stop` has been called."""
         return self._state is not _State.RUNNING
@@ -137,12 +142,15 @@ class Runtime:
         """The runtime's own pid: the sender of messages sent with :meth:`send`."""
         return self._pid
 
-    def send(self, pid: Pid, topic: str, *payload: Any) -> bool:
-        """Sends ``Message(topic, payload, rt.pid)`` to ``pid`` from outside any process.
-
-        False when ``pid`` is gone.
+    def send(self, pid: Pid | str, topic: str, *payload: Any) -> bool:
+        """Sends ``Message(topic, payload, rt.pid)`` to ``pid`` (or a registered name) from
+        outside any process. False when ``pid`` is gone; UnknownNameError for an unknown name.
         """
-        return self._table.deliver(pid, Message(topic, payload, self._pid))
+        return self._table.deliver(self._table.resolve(pid), Message(topic, payload, self._pid))
+
+    def lookup(self, name: str) -> Pid | None:
+        """The live process registered as ``name``, or None."""
+        return self._table.whereis(name)
 
     # -- hosts ------------------------------------------------------------------------------
 
@@ -273,9 +281,12 @@ class Runtime:
         )
         return function.call(*args)
 
-    def is_alive(self, pid: Pid) -> bool:
-        """True while ``pid`` has not exited."""
-        return self._table.is_alive(pid)
+    def is_alive(self, pid: Pid | str) -> bool:
+        """True while ``pid`` (or the process registered under a name) has not exited."""
+        if isinstance(pid, str) and not pid.startswith("<"):
+            found = self._table.whereis(pid)
+            return found is not None and self._table.is_alive(found)
+        return self._table.is_alive(self._table.resolve(pid))
 
     def stats(self) -> RuntimeStats:
         """Current table sizes (processes, monitor/link edges, handles, actors, timers, threads)."""
@@ -309,6 +320,7 @@ class Runtime:
         def make_body(record: ProcessRecord) -> ProcessBody:
             permit = host.queue.permit()
             record.permit = permit
+            record.entry = getattr(fn, "__qualname__", None) or repr(fn)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
         return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link)
@@ -339,10 +351,12 @@ class Runtime:
 
         def make_body(record: ProcessRecord) -> ProcessBody:
             pid = record.pid
+            record.entry = entry_id
             return WasmBody(
                 program,
                 converted,
                 pool=self._pool,
+                context=Process(self, record, handle=False),
                 stdout=sink_for(self._output, pid, "stdout"),
                 stderr=sink_for(self._output, pid, "stderr"),
                 on_overdue=lambda exc: self._table.kill(pid, ProcessError.from_exception(exc)),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameError
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
@@ -69,6 +70,10 @@ class ProcessRecord:
     exit: ExitInfo | None = None
     on_exit: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (outside the lock, once) after the process left the table."""
+    names: set[str] = field(default_factory=set)
+    """The names registered to it (freed when it exits)."""
+    entry: str | None = None
+    """The registry entry (or function name) it runs, for introspection."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,68 @@ class ProcessTable:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[Pid, ProcessRecord] = {}
+        self._names: dict[str, Pid] = {}
+
+    # -- names --------------------------------------------------------------------------------
+
+    def register_name(self, name: str, pid: Pid) -> None:
+        """Registers ``name`` for the live process ``pid`` until it exits or unregisters it.
+
+        Raises :class:`NameTakenError` when another live process has it, ValueError for a name
+        that is empty or looks like a pid, :class:`ProcessExitedError` when ``pid`` is gone.
+        """
+        if not isinstance(name, str) or not name or name.startswith("<"):
+            raise ValueError(f"a process name must be a non-empty string not starting with '<', "
+                             f"got {name!r}")
+        with self._lock:
+            record = self._records.get(pid)
+            if record is None:
+                raise ProcessExitedError(f"process {pid} has exited")
+            owner = self._names.get(name)
+            if owner is not None and owner != pid:
+                raise NameTakenError(name, owner)
+            self._names[name] = pid
+            record.names.add(name)
+
+    def unregister_name(self, name: str, pid: Pid | None = None) -> bool:
+        """Frees ``name`` (only if registered to ``pid``, when given); False when it was not."""
+        with self._lock:
+            owner = self._names.get(name)
+            if owner is None or (pid is not None and owner != pid):
+                return False
+            del self._names[name]
+            record = self._records.get(owner)
+            if record is not None:
+                record.names.discard(name)
+            return True
+
+    def whereis(self, name: str) -> Pid | None:
+        """The live process registered as ``name``, or None."""
+        return self._names.get(name)
+
+    def resolve(self, target: Pid | str) -> Pid:
+        """``target`` as a pid: a pid, a pid string (``<host.17>``) or a registered name.
+
+        Raises :class:`UnknownNameError` for a name no live process has (or a bad pid string).
+        """
+        if isinstance(target, Pid):
+            return target
+        if isinstance(target, str):
+            if target.startswith("<"):
+                try:
+                    return Pid.parse(target)
+                except ValueError as exc:
+                    raise UnknownNameError(str(exc)) from None
+            pid = self._names.get(target)
+            if pid is not None:
+                return pid
+            raise UnknownNameError(f"no process is registered as {target!r}")
+        raise TypeError(f"expected a pid or a process name, got {target!r}")
+
+    def names(self) -> dict[str, Pid]:
+        """Every registered name and its process."""
+        with self._lock:
+            return dict(self._names)
 
     def register(
         self, record: ProcessRecord, *, monitor_by: Pid | None = None, link_to: Pid | None = None
@@ -241,6 +308,9 @@ class ProcessTable:
         record.exit = ExitInfo(value, error, killed)
         record.mailbox.close()
         exited.append(record)
+        for name in record.names:
+            if self._names.get(name) == pid:
+                del self._names[name]
         event = Event(EXIT, pid, value=value, error=error)
         for watcher in record.monitors:
             other = self._records.get(watcher)
