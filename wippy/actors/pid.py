@@ -5,11 +5,9 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from dataclasses import dataclass
 
 
 @functools.total_ordering
-@dataclass(frozen=True)
 class Pid:
     """Identifies one process of a runtime: the host it runs on and a number unique per runtime.
 
@@ -17,8 +15,32 @@ class Pid:
     ``<host.number>``, e.g. ``<app:processes.17>``.
     """
 
+    __slots__ = ("_hash", "host", "number")
+
     host: str
     number: int
+    _hash: int
+
+    def __init__(self, host: str, number: int) -> None:
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "_hash", hash((host, number)))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Pid is immutable")
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Pid):
+            return NotImplemented
+        return self.number == other.number and self.host == other.host
+
+    def __reduce__(self) -> tuple[type[Pid], tuple[str, int]]:
+        return (Pid, (self.host, self.number))
 
     def __str__(self) -> str:
         return f"<{self.host}.{self.number}>"

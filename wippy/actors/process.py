@@ -13,6 +13,7 @@ from wippy.actors.function_body import ProcessFunction
 from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
+from wippy.actors.scheduler import mark_helper_thread
 from wippy.actors.table import ProcessRecord
 from wippy.wasm.spec import Wait
 
@@ -173,6 +174,7 @@ class Process:
             if timeout == 0:
                 return mailbox.get(0, match)
             if permit is None:
+                mark_helper_thread()
                 return mailbox.get(timeout, match, self._runtime.help)
             item = mailbox.get(0, match)
             if item is not None:

@@ -52,12 +52,19 @@ class Programs:
         self._owns_wasm = False
         self._added: dict[str, Program] = {}
         self._sources: dict[type, ProgramSource] = {}
+        self._resolved: dict[tuple[str, str | None], Program] = {}
         self._lock = threading.Lock()
 
     def add(self, entry_id: str, program: Program) -> None:
         """Makes ``program`` the program of ``entry_id``."""
         with self._lock:
             self._added[entry_id] = program
+            for key in [k for k in self._resolved if k[0] == entry_id]:
+                del self._resolved[key]
+
+    def cached(self, entry_id: str, host_id: str | None = None) -> Program | None:
+        """The program of ``entry_id`` when it was already resolved for ``host_id``, else None."""
+        return self._resolved.get((entry_id, host_id))
 
     def get(self, entry_id: str, host_id: str | None = None) -> Program:
         """The program of ``entry_id``, loading it on first use.
@@ -65,10 +72,20 @@ class Programs:
         Raises :class:`UnknownEntryError` (no such entry, or not a process entry) or
         :class:`EntryLoadError` (the entry could not be loaded; the cause is chained).
         """
+        resolved = self._resolved.get((entry_id, host_id))  # a dict read: no lock
+        if resolved is not None:
+            return resolved
         with self._lock:
             program = self._added.get(entry_id)
         if program is not None:
             return program
+        program = self._load(entry_id, host_id)
+        with self._lock:
+            if entry_id not in self._added:
+                self._resolved[(entry_id, host_id)] = program
+        return program
+
+    def _load(self, entry_id: str, host_id: str | None) -> Program:
         registry = self._registry
         if registry is None or entry_id not in registry:
             where = "in the registry" if registry is not None else "added (no registry)"

@@ -104,6 +104,7 @@ class Runtime:
         self._lock = threading.RLock()
         self._exits = threading.Condition(threading.Lock())
         self._actors = 0  # process actors not yet closed, guarded by _exits
+        self._exit_waiters = 0  # threads waiting on _exits (drain, stop): notify only then
         self._state = _State.RUNNING
         self._hosts: dict[str, Host] = {}
         self._host_list: list[Host] = []
@@ -176,7 +177,7 @@ class Runtime:
             self._check_running()
             if config.host_id in self._hosts:
                 raise ValueError(f"host {config.host_id!r} already exists")
-            self._hosts[config.host_id] = Host(config)
+            self._hosts[config.host_id] = Host(config, self._timers)
             self._host_list = list(self._hosts.values())
         if auto_start:
             self.start_host(config.host_id)
@@ -337,12 +338,14 @@ class Runtime:
     ) -> Pid:
         """Spawns a registry entry (or added program) on behalf of ``parent``."""
         host = self._host(host_id)
-        function = self._programs.python_function(entry_id)
-        if function is not None:
-            return self.spawn_function_as(
-                function, host_id, args, parent=parent, monitor=monitor, link=link
-            )
-        program = self._programs.get(entry_id, host_id)
+        program = self._programs.cached(entry_id, host_id)
+        if program is None:
+            function = self._programs.python_function(entry_id)
+            if function is not None:
+                return self.spawn_function_as(
+                    function, host_id, args, parent=parent, monitor=monitor, link=link
+                )
+            program = self._programs.get(entry_id, host_id)
         try:
             converted = program.convert_args(args)
         except ArgumentError as exc:
@@ -466,18 +469,27 @@ class Runtime:
                 logger.exception("start callback of %s failed", record.pid)
 
     def _on_closed(self, record: ProcessRecord) -> None:
-        logger.debug("process %s closed", record.pid)
         with self._exits:
             self._actors -= 1
-            self._exits.notify_all()
+            if self._exit_waiters:
+                self._exits.notify_all()
 
     def _on_exit(self, record: ProcessRecord) -> None:
         self._graces.drop(record.pid)
         if record.kind == "handle":
             with self._lock:
                 self._handles.pop(record.pid, None)
-        with self._exits:
-            self._exits.notify_all()
+        with self._exits:  # under the lock: a drain checking live() cannot miss this exit
+            if self._exit_waiters:
+                self._exits.notify_all()
+
+    def _wait_exits(self, remaining: float) -> None:
+        """Waits (``_exits`` held) until a process exits or closes, or ``remaining`` s pass."""
+        self._exit_waiters += 1
+        try:
+            self._exits.wait(remaining)
+        finally:
+            self._exit_waiters -= 1
 
     def _drain(self, live: Callable[[], list[Pid]], grace: float, reason: str) -> None:
         """CANCELs the ``live`` processes (ending at once those that cannot see it), waits up
@@ -496,7 +508,7 @@ class Runtime:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._exits.wait(remaining)
+                self._wait_exits(remaining)
         for pid in live():
             if self._table.kill(pid, TERMINATED):
                 logger.info("process %s terminated: it did not exit after CANCEL", pid)
@@ -528,7 +540,7 @@ class Runtime:
                 if remaining <= 0:
                     logger.warning("%d processes still closing after stop", self._actors - own)
                     break
-                self._exits.wait(remaining)
+                self._wait_exits(remaining)
         if not self._pool.join(max(0.0, deadline - time.monotonic())):
             logger.warning("%d process threads still running after stop", self._pool.running)
         self._pool.close()
