@@ -50,10 +50,24 @@ class Mailbox:
             self._items.append(item)
             if self._waiting:
                 self._cond.notify_all()
-            watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher()
+            watcher = self._watcher
+            if watcher is None:
+                return True
+            self._watcher = None
+        watcher()
         return True
+
+    def pop(self) -> Received | None:
+        """Removes and returns the oldest item, or None when there is none (never blocks;
+        raises :class:`MailboxClosed` when closed)."""
+        with self._lock:
+            if self._closed:
+                raise MailboxClosed
+            items = self._items
+            if items:
+                self._removals += 1
+                return items.popleft()
+            return None
 
     def take_or_watch(
         self, match: Callable[[Received], bool] | None, watcher: Callable[[], None]

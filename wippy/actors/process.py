@@ -150,9 +150,13 @@ class Process:
         Messages from one process to another arrive in the order sent. Raises
         :class:`~wippy.actors.UnknownNameError` for a name no live process has.
         """
-        self._check()
+        record = self._record
+        if record.exit is not None:
+            raise self._exited()
         table = self._runtime.table
-        return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
+        if type(pid) is not Pid:
+            pid = table.resolve(pid)
+        return table.deliver(pid, Message(topic, payload, record.pid))
 
     def receive(
         self,
@@ -166,11 +170,18 @@ class Process:
         accepts (others stay queued in order; with ``topic``, events are never taken). Returns
         None on timeout. A function process gives its host's permit back while it waits.
         """
-        self._check()
-        match = _matcher(topic, match)
-        mailbox = self._record.mailbox
-        permit = None if self._handle else self._record.permit
+        record = self._record
+        if record.exit is not None:
+            raise self._exited()
+        mailbox = record.mailbox
+        permit = None if self._handle else record.permit
         try:
+            if topic is None and match is None:
+                item = mailbox.pop()  # the common case: the next item, already there
+                if item is not None:
+                    return item
+            else:
+                match = _matcher(topic, match)
             if timeout == 0:
                 return mailbox.get(0, match)
             if permit is None:
