@@ -155,7 +155,7 @@ wat "$ROOT/examples/supervision/wasm/worker.wat" "$ROOT/examples/supervision/was
 repin "$ROOT/examples/supervision/app.yaml" "$ROOT/examples/supervision/wasm/worker.wasm"
 
 # ---------------------------------------------------------------- test fixtures
-for name in traps membomb host_raise proc_exit needs_env steps async_host functions; do
+for name in traps membomb host_raise proc_exit needs_env steps async_host functions stdin_echo; do
     wat "$FIX/$name.wat" "$FIX/$name.wasm"
 done
 

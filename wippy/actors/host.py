@@ -30,6 +30,8 @@ class HostConfig:
     queue_size: int = 1024
     stop_timeout: float = 5.0
     slice: float = 0.01
+    terminal: bool = False
+    """A ``terminal.host``: its WebAssembly processes read the runtime's live stdin."""
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -32,6 +32,7 @@ from wippy.actors.process import Process
 from wippy.actors.programs import Programs
 from wippy.actors.scheduler import ThreadPool
 from wippy.actors.table import ProcessRecord, ProcessTable
+from wippy.actors.terminal import TerminalInput
 from wippy.actors.wasm_body import WasmBody
 from wippy.timers import KeyedTimers, Timers
 from wippy.wasm.api import Program
@@ -80,6 +81,8 @@ class Runtime:
     ``engine`` is the default engine of the WebAssembly runtime created when ``wasm`` is None.
     Guest output goes to ``output`` (default: this process's stdout/stderr). ``map_limit``
     overrides the kernel's ``vm.max_map_count`` for the spawn check (see :mod:`.limits`).
+    ``stdin`` is a file descriptor (the CLI passes 0) that the WebAssembly processes of terminal
+    hosts read as their live stdin; without it their stdin is empty.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class Runtime:
         default_stop_timeout: float = 5.0,
         engine: str | None = None,
         map_limit: int | None = None,
+        stdin: int | None = None,
     ) -> None:
         self._registry = registry
         self._programs = Programs(registry, wasm, engine)
@@ -112,6 +116,7 @@ class Runtime:
         self._handles: dict[Pid, Process] = {}
         self._graces = KeyedTimers(self._timers)
         self._pid = self._pids.allocate(HANDLE_HOST)
+        self._terminal_input = None if stdin is None else TerminalInput(stdin)
         if registry is not None:
             from wippy.actors.from_registry import registry_hosts
 
@@ -351,6 +356,7 @@ class Runtime:
         except ArgumentError as exc:
             raise SpawnArgumentError(f"cannot spawn {entry_id!r}: {exc}") from exc
         slice_seconds = host.config.slice
+        stdin = self._terminal_input if host.config.terminal else None
 
         def make_body(record: ProcessRecord) -> ProcessBody:
             pid = record.pid
@@ -364,6 +370,7 @@ class Runtime:
                 stderr=sink_for(self._output, pid, "stderr"),
                 on_overdue=lambda exc: self._table.kill(pid, ProcessError.from_exception(exc)),
                 slice_seconds=slice_seconds,
+                stdin=stdin,
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
@@ -550,6 +557,8 @@ class Runtime:
             host.queue.close(max(0.1, deadline - time.monotonic()))
         self._timers.close()
         self._graces.clear()
+        if self._terminal_input is not None:
+            self._terminal_input.close()
         with self._lock:
             self._state = _State.STOPPED
         self._programs.close()

@@ -54,6 +54,25 @@ class HostModule:
     functions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...], HostFunction]]
 
 
+class InputStream(Protocol):
+    """A live input for a guest's stdin (the terminal, a pipe): read without blocking, and
+    watched for data, so a guest reading it waits suspended."""
+
+    def read(self, size: int) -> bytes | None:
+        """Up to ``size`` bytes available now; ``b""`` at the end of the input; None when
+        nothing has arrived yet."""
+
+    def available(self) -> int:
+        """How many bytes :meth:`read` can return now."""
+
+    def at_end(self) -> bool:
+        """True once the input has ended and everything was read."""
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Calls ``callback`` once, from any thread, when data or the end arrives (at once when
+        there is some already)."""
+
+
 class GuestMemoryError(Exception):
     """A host call named guest memory outside the guest's memory (the guest traps)."""
 

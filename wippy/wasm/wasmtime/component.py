@@ -12,7 +12,7 @@ from ..api import Instance, OutputSink, Program, Signature
 from ..component_values import ValueMismatch, lift, lower, type_name
 from ..errors import ArgumentError, LinkError
 from ..profiles import check_component_imports
-from ..spec import ProgramSpec
+from ..spec import InputStream, ProgramSpec
 from .guard import running
 from .store import StoreInstance
 from .traps import NormalExit, translate
@@ -109,10 +109,11 @@ class ComponentProgram(Program):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
-        stdin: bytes = b"",
+        stdin: bytes | InputStream = b"",
         context: object = None,
     ) -> Instance:
-        return ComponentInstance(self, stdout, stderr, stdin, context)
+        data = stdin if isinstance(stdin, bytes) else b""  # a live stdin reads as empty here
+        return ComponentInstance(self, stdout, stderr, data, context)
 
 
 class ComponentInstance(StoreInstance):

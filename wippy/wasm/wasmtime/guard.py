@@ -39,7 +39,7 @@ class Guard:
 
     __slots__ = (
         "cache", "context", "deadline", "host_error", "in_call", "pending", "slice", "slice_end",
-        "stepping", "stop_reason", "stop_requested", "wake", "waker",
+        "stdin", "stepping", "stop_reason", "stop_requested", "wake", "waker",
     )
 
     def __init__(self) -> None:
@@ -59,6 +59,8 @@ class Guard:
         """True while a stepped call is being polled (epoch yields are possible)."""
         self.slice: float | None = None
         self.slice_end: float | None = None
+        self.stdin: Any = None
+        """A live stdin (an ``InputStream``) whose reads suspend the guest, if any."""
         self.cache: dict[str, Any] | None = None
         """Engine-internal state of the instance (helper instances)."""
         self.context: Any = None
