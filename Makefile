@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-wasmer bench bench-quick fixtures clean
+.PHONY: demo test lint typecheck fixture-pins pytest test-wasmer bench bench-quick fixtures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,10 +38,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy wippy
 
+# Every committed .wasm must still have the sha256 pinned in tests/fixtures/manifest.sha256
+# (tools/build-fixtures.sh rewrites the manifest); a changed binary fails here, named.
+fixture-pins: $(STAMP)
+	$(PY) tools/check-fixtures.py --manifest
+
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest test-wasmer
+test: lint typecheck fixture-pins pytest test-wasmer
 
 # The wasmer engine works on CPython 3.10 only: its half of the engine tests runs in .venv310,
 # built with PYTHON310, else python3.10 on PATH, else pyenv's newest 3.10, when there is one.

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.actors.actor_helpers import HOST, wippy_threads
+from tools.fixture_manifest import pinned
 from wippy.actors import Process, Runtime
 from wippy.wasm import Program, WasmRuntime
 
@@ -19,8 +20,11 @@ FIXTURES = ROOT / "tests" / "fixtures" / "wasm"
 EXAMPLES = ROOT / "examples"
 
 
+__all__ = ["pinned"]  # the manifest's hash of a committed binary (tools/fixture_manifest.py)
+
+
 def digest(path: Path) -> str:
-    """``sha256:<hex>`` of a file."""
+    """``sha256:<hex>`` of a file a test made; committed binaries use :func:`pinned` instead."""
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -54,7 +58,8 @@ def write_app(tmp_path: Path) -> AppWriter:
     """Writes ``app.yaml`` with a ``bin`` fs.directory holding the fixtures, plus ``entries``.
 
     ``wasm(name, file, method, **fields)`` helpers are not needed: pass entries as dicts; a
-    ``process.wasm`` entry without ``hash`` gets the real hash of its file, without ``fs`` gets
+    ``process.wasm`` entry without ``hash`` gets its file's hash as pinned in
+    ``tests/fixtures/manifest.sha256`` (so a changed binary fails the load), without ``fs`` gets
     ``test:bin``.
     """
 
@@ -69,7 +74,7 @@ def write_app(tmp_path: Path) -> AppWriter:
             if entry.get("kind") == "process.wasm":
                 entry.setdefault("fs", f"{namespace}:bin")
                 if "hash" not in entry and entry["fs"] == f"{namespace}:bin":
-                    entry["hash"] = digest(FIXTURES / entry["path"])
+                    entry["hash"] = pinned(FIXTURES / entry["path"])
             full.append(entry)
         document = {"version": "1.0", "namespace": namespace, "entries": full}
         (app / "app.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
