@@ -40,10 +40,17 @@ def call(prog: Program, *args: Any) -> Any:
 AppWriter = Callable[..., Path]
 
 
-@pytest.fixture(scope="session")
-def wasm_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A compile cache shared by the whole test session (later loads are cache hits)."""
-    return tmp_path_factory.mktemp("wasm-cache")
+@pytest.fixture(autouse=True)
+def wasm_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own compile cache, empty when it starts; every test gets one.
+
+    It is also ``$WIPPY_CACHE_DIR`` for the test, so ``wippy.load()`` without a ``WasmRuntime``
+    and the ``wippy`` subprocesses the CLI tests start (they inherit the environment) use it
+    rather than the user's ``~/.cache/wippy``, and no test can lean on another's warm cache.
+    """
+    cache = tmp_path / "wippy-cache"
+    monkeypatch.setenv("WIPPY_CACHE_DIR", str(cache))
+    return cache
 
 
 @pytest.fixture

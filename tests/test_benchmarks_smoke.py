@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--no-erlang", "--out", str(tmp_path)],
         cwd=ROOT,
+        env={**os.environ, "MPLCONFIGDIR": str(tmp_path / "matplotlib")},  # not under ~/.cache
         capture_output=True,
         text=True,
         timeout=240,
