@@ -160,11 +160,18 @@ def test_corrupt_cache_entry_is_recompiled(
     cached.write_bytes(bytes(blob))
     with WasmRuntime(cache_dir=cache, engine=engine) as second:
         prog = load(second, app, "a")
-        assert second.engine().cache.hits == 0
+        assert (second.engine().cache.hits, second.engine().cache.misses) == (0, 1)  # recompiled
         instance = prog.instantiate()
         assert instance.call((2, 3)) == 5
         instance.close()
-    assert cached.exists()  # rewritten with a good artifact
+    assert cached.read_bytes() != bytes(blob)  # the damaged entry was replaced ...
+    with WasmRuntime(cache_dir=cache, engine=engine) as third:
+        prog = load(third, app, "a")
+        # ... by one that passes its checksum and deserializes
+        assert (third.engine().cache.hits, third.engine().cache.misses) == (1, 0)
+        instance = prog.instantiate()
+        assert instance.call((2, 3)) == 5
+        instance.close()
 
 
 def test_programs_are_shared_between_spawns(
