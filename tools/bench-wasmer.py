@@ -166,11 +166,15 @@ class Ticker:
 
     def _run(self) -> None:
         last = time.perf_counter()
-        while not self._stop.is_set():
-            self.count += 1
+        while True:
             now = time.perf_counter()
+            # The gap is noted before the stop check: the stall that ends with the stop request
+            # (a guest that held the GIL until it returned) counts too.
             self.max_gap = max(self.max_gap, now - last)
             last = now
+            if self._stop.is_set():
+                return
+            self.count += 1
 
     def __enter__(self) -> Ticker:
         self._thread.start()
