@@ -31,12 +31,16 @@ def columns_of(report: dict[str, Any]) -> tuple[str, ...]:
     return tuple(c for c in COLUMNS if c in seen)
 
 
-def figure(scenario: dict[str, Any], column: str) -> str:
-    """``median ±spread`` of one column (``±?`` when unknown), its cell note, or ``-``."""
+def figure(scenario: dict[str, Any], column: str, ratio: bool = False) -> str:
+    """``median ±spread`` of one column (``±?`` when unknown), then, with ``ratio``, wippy's
+    ratio to it (baselines only), then its cell note; ``-`` when it has no figure."""
     if column not in scenario["median"]:
         return "-"
     half = scenario["spread"][column]["rel_half_range"]
     text = f"{fmt(scenario['median'][column])} {spread_text(half)}"
+    times = scenario["ratio_to_baseline"].get(column) if ratio and column != WIPPY else None
+    if times is not None:
+        text += f" ({fmt(times)}{TIMES})"
     note = scenario.get("cell_notes", {}).get(column)
     return f"{text}, {note}" if note else text
 
@@ -58,14 +62,6 @@ def text_table(report: dict[str, Any]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
     return "\n".join(lines)
-
-
-def _markdown_cell(scenario: dict[str, Any], column: str) -> str:
-    text = figure(scenario, column)
-    ratio = scenario["ratio_to_baseline"].get(column)
-    if column != WIPPY and ratio is not None:
-        text += f" ({fmt(ratio)}{TIMES})"
-    return text
 
 
 def machine_line(report: dict[str, Any]) -> str:
@@ -101,7 +97,7 @@ def markdown(report: dict[str, Any], source: str) -> str:
     ]
     for scenario in report["scenarios"].values():
         cells = [scenario["name"], scenario["unit"],
-                 *(_markdown_cell(scenario, c) for c in columns),
+                 *(figure(scenario, c, ratio=True) for c in columns),
                  scenario["goal"] or "-", scenario["verdict"]]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines.append(END)
