@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,11 @@ def _fitted_note(runs: list[dict[str, Any]], n: int) -> str | None:
     return f"{least}{fitted} of {n:,} fit"
 
 
+def _live_goal(n: int, wippy_runs: list[dict[str, Any]], medians: dict[str, float]) -> bool:
+    """Under 100 KiB per process, and every round fitted all ``n`` processes."""
+    return medians[WIPPY] < 100 and all(run.get("fitted") == n for run in wippy_runs)
+
+
 def _median_of(runs: list[dict[str, Any]], key: str) -> float:
     values = [float(run[key]) for run in runs if key in run]
     return statistics.median(values) if values else float("nan")
@@ -258,16 +264,14 @@ def live_processes(counts: tuple[int, ...], sizes: Sizes, use_erlang: bool) -> l
         columns = {column: _child_round(kind, n, runs[column])
                    for column, kind in CHILD_KINDS.items()}
         if use_erlang:
-            columns[ERLANG] = lambda n=n: _erlang_round(n)
+            columns[ERLANG] = partial(_erlang_round, n)
         wippy_runs = runs[WIPPY]
         scenario = Scenario(
             f"live_{n}",
             f"live idle processes, {n:,}",
             "KiB/process",
             "lower",
-            Goal(f"under 100 KiB each; all {n:,} fit",
-                 lambda m, n=n, wippy_runs=wippy_runs: m[WIPPY] < 100
-                 and all(run.get("fitted") == n for run in wippy_runs)),
+            Goal(f"under 100 KiB each; all {n:,} fit", partial(_live_goal, n, wippy_runs)),
             bound=Bound(low=0.0, why_low="below zero (memory was freed during the count)"),
         )
         measure(scenario, columns, sizes.live_rounds, warmup=0)

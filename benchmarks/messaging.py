@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 
 import pykka
 
@@ -104,8 +106,10 @@ def messages(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> list[Scenario
             "higher",
             Goal("at least raw Pykka tell throughput", lambda m: m[WIPPY] >= m[PYKKA]),
         )
-        columns = {WIPPY: lambda s=senders: _wippy_round(rt, s, n),
-                   PYKKA: lambda s=senders: _pykka_round(s, n)}
+        columns: dict[str, Callable[[], float]] = {
+            WIPPY: partial(_wippy_round, rt, senders, n),
+            PYKKA: partial(_pykka_round, senders, n),
+        }
         if erl is not None:
             columns[ERLANG] = erl.column(f"msgs_{senders}", n)
         measure(scenario, columns, sizes.rounds)

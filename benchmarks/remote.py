@@ -16,8 +16,11 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from .harness import BenchmarkError
+
+Server = TypeVar("Server", bound="RoundServer")
 
 
 class RoundServer:
@@ -111,7 +114,7 @@ class RoundServer:
                     stream.close()
         self._dir.cleanup()
 
-    def __enter__(self) -> RoundServer:
+    def __enter__(self: Server) -> Server:
         return self
 
     def __exit__(

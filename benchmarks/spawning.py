@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pykka
 import wasmtime
@@ -121,7 +122,7 @@ def spawn_run_exit(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> list[Sc
     n = sizes.spawns
     seq = Scenario("spawn_seq", "spawn-run-exit, sequential", "µs/process", "lower", goal)
     columns: dict[str, Callable[[], float]] = {
-        column: per_op_us(lambda loop=loop: _run(loop, n)) for column, loop in loops.items()
+        column: per_op_us(partial(_run, loop, n)) for column, loop in loops.items()
     }
     if erl is not None:
         columns[ERLANG] = erl.column("spawn_seq", n)
@@ -130,8 +131,7 @@ def spawn_run_exit(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> list[Sc
         f"spawn_conc{WAYS}", f"spawn-run-exit, {WAYS}-way concurrent", "µs/process", "lower", goal
     )
     columns = {
-        column: per_op_us(lambda loop=loop: concurrently(WAYS, n, loop))
-        for column, loop in loops.items()
+        column: per_op_us(partial(concurrently, WAYS, n, loop)) for column, loop in loops.items()
     }
     if erl is not None:
         columns[ERLANG] = erl.column(f"spawn_conc{WAYS}", n)
