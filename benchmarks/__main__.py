@@ -32,7 +32,9 @@ from .harness import (
     Scenario,
     Sizes,
     build_report,
+    machine_info,
     report_name,
+    utc_now,
     write_report,
 )
 from .remote import RoundServer
@@ -154,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else None
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
     log.setLevel(logging.INFO)
+    when, machine = utc_now(), machine_info()  # before the run loads the machine
     started = time.perf_counter()
     log.info("wippy benchmarks (%s)", sizes.mode)
     scenarios, notes = run_all(sizes, use_erlang=not args.no_erlang, only=only)
     elapsed = time.perf_counter() - started
-    report = build_report(scenarios, sizes, notes, elapsed)
+    report = build_report(scenarios, sizes, notes, elapsed, started=when, machine=machine)
     name = report_name(sizes, only)
     path = write_report(report, args.out, name)
     problem = write_chart(scenarios, args.out / f"{name}.png", f"wippy benchmarks ({sizes.mode})")

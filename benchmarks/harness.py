@@ -318,15 +318,26 @@ def report_name(sizes: Sizes, only: set[str] | None) -> str:
     return FULL_REPORT if sizes.mode == FULL.mode and only is None else SCRATCH_REPORT
 
 
+def utc_now() -> str:
+    """The current time as the report writes it (``2026-12-01T09:24:00Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def build_report(
-    scenarios: list[Scenario], sizes: Sizes, notes: list[str], elapsed: float
+    scenarios: list[Scenario], sizes: Sizes, notes: list[str], elapsed: float, *,
+    started: str, machine: dict[str, Any],
 ) -> dict[str, Any]:
-    """The report: when, the mode and sizes, the machine and versions, and every scenario."""
+    """The report: when, the mode and sizes, the machine and versions, and every scenario.
+
+    ``started`` and ``machine`` (from :func:`machine_info`) are taken before the run, so the
+    load average is the machine's before the benchmarks loaded it.
+    """
     return {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": started,
+        "finished": utc_now(),
         "mode": sizes.mode,
         "elapsed_s": elapsed,
-        "machine": machine_info(),
+        "machine": machine,
         "sizes": sizes.__dict__,
         "method": (
             f"every column measured in turn, round by round: 1 warm-up round, then "

@@ -77,7 +77,7 @@ def machine_line(report: dict[str, Any]) -> str:
     return (
         f"Measured {created} in mode `{report['mode']}` ({report['method']}), "
         f"on {m['cpus']} CPUs ({m.get('cpu_model') or m['machine']}){memory}, "
-        f"{m['platform']} (load average at the start: {load}); Python {python}, "
+        f"{m['platform']} (load average before the run: {load}); Python {python}, "
         f"wippy {m['wippy']}, wasmtime-py {m['wasmtime']}, Pykka {m['pykka']}{erlang}."
     )
 
