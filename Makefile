@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-wasmer bench bench-quick fixtures clean
+.PHONY: demo test lint typecheck fixture-pins pytest test-wasmer bench bench-quick bench-table \
+	fixtures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,10 +40,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy wippy
 
+# Every committed .wasm must still have the sha256 pinned in tests/fixtures/manifest.sha256
+# (tools/build-fixtures.sh rewrites the manifest); a changed binary fails here, named.
+fixture-pins: $(STAMP)
+	$(PY) tools/check-fixtures.py --manifest
+
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest test-wasmer
+test: lint typecheck fixture-pins pytest test-wasmer
 
 # The wasmer engine works on CPython 3.10 only: its half of the engine tests runs in .venv310,
 # built with PYTHON310, else python3.10 on PATH, else pyenv's newest 3.10, when there is one.
@@ -70,9 +76,11 @@ test-wasmer:
 	echo "wasmer engine tests on $$($(VENV310)/bin/python -V): tests/wasm -k wasmer"; \
 	WIPPY_REQUIRE_WASMER=1 $(VENV310)/bin/pytest -q -p no:cacheprovider tests/wasm -k wasmer
 
-# The benchmarks print a table (wippy next to raw wasmtime-py, raw Pykka and Erlang/OTP) and write
-# benchmarks/results/latest.{json,png}. `bench` first installs Debian's erlang-base for the Erlang
-# column when erl is missing and it runs as root with apt-get; otherwise that column is skipped.
+# The benchmarks print a table (wippy next to raw wasmtime-py, raw Pykka and Erlang/OTP). `bench`
+# writes the committed report benchmarks/results/full.{json,png} and renders README.md's table from
+# it (bench-table); `bench-quick` writes the scratch benchmarks/results/latest.{json,png}. `bench`
+# first installs Debian's erlang-base for the Erlang column when erl is missing and it runs as
+# root with apt-get; otherwise that column is skipped.
 bench: $(STAMP)
 	@command -v erl >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -85,9 +93,14 @@ bench: $(STAMP)
 	    echo "note: erl not found (apt-get install erlang-base needs root); Erlang/OTP column skipped"; \
 	  fi; }
 	$(PY) -m benchmarks
+	$(MAKE) bench-table
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks --quick
+
+# Rewrites the table between the bench-table markers in README.md from benchmarks/results/full.json.
+bench-table: $(STAMP)
+	$(PY) tools/render-bench-table.py
 
 # Rebuilds the committed .wasm fixtures from their sources (needs the toolchains named in the script).
 fixtures:

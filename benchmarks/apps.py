@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import tempfile
 import threading
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import wippy
+from tools.fixture_manifest import pinned
 from wippy.actors import Runtime
 from wippy.wasm import HostModule, WasmRuntime
 
@@ -77,14 +77,11 @@ class CrashSwitch:
 SWITCH = CrashSwitch()
 
 
-def _digest(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _wasm(name: str, fs: str, path: Path, method: str, extra: str = "") -> str:
+    """One ``process.wasm`` entry, pinned to the binary's hash in the fixture manifest."""
     return (
         f"  - {{name: {name}, kind: process.wasm, fs: bench:{fs}, "
-        f'path: {path.name}, hash: "{_digest(path)}", method: {method}{extra}}}\n'
+        f'path: {path.name}, hash: "{pinned(path)}", method: {method}{extra}}}\n'
     )
 
 

@@ -19,7 +19,8 @@
 #
 # Downloaded tools are kept in $WIPPY_FIXTURE_TOOLS (default /tmp/wippy-fixture-tools) so
 # that reruns are fast. The script is idempotent: every run rebuilds every binary from
-# source. It ends by printing `sha256:<hex>` for every binary.
+# source. It ends by rewriting tests/fixtures/manifest.sha256, the pinned sha256 of every
+# committed binary that `make test` checks (tools/fixture_manifest.py), and printing them.
 #
 # Usage: tools/build-fixtures.sh [--no-check]
 set -euo pipefail
@@ -242,6 +243,7 @@ fi
 
 # ---------------------------------------------------------------- hashes
 say "built ${#BUILT[@]} binaries"
+python3 "$ROOT/tools/fixture_manifest.py" --write
 for f in "${BUILT[@]}"; do
     printf '%-45s %7d bytes  sha256:%s\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")" \
         "$(sha256sum "$f" | cut -d' ' -f1)"

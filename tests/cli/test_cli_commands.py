@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.cli.conftest import py_entry
 from tests.cli.console import WIPPY, env, finish, popen, read_until, run
-from tests.conftest import EXAMPLES, FIXTURES, AppWriter, digest
+from tests.conftest import EXAMPLES, FIXTURES, AppWriter, pinned
 
 COMPUTE = EXAMPLES / "compute"
 
@@ -206,12 +206,12 @@ def test_verbose_logs_to_stderr(cache: Path) -> None:
 def test_hash_prints_sha256(cache: Path, tmp_path: Path) -> None:
     worker = COMPUTE / "wasm" / "worker.wasm"
     greet = COMPUTE / "wasm" / "greet.wasm"
-    result = run(cache, "hash", str(worker), str(greet))
-    assert result.stdout == f"{digest(worker)}  {worker}\n{digest(greet)}  {greet}\n"
+    result = run(cache, "hash", str(worker), str(greet))  # against the committed pins
+    assert result.stdout == f"{pinned(worker)}  {worker}\n{pinned(greet)}  {greet}\n"
     missing = run(cache, "hash", str(tmp_path / "none.wasm"), str(worker))
     assert missing.returncode == 1
     assert missing.stderr == f"wippy: {tmp_path / 'none.wasm'}: No such file or directory\n"
-    assert missing.stdout == f"{digest(worker)}  {worker}\n"
+    assert missing.stdout == f"{pinned(worker)}  {worker}\n"
 
 
 def test_config_errors_are_reported_together(cache: Path, tmp_path: Path) -> None:
