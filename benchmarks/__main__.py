@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from . import calls, erlang, live, messaging, spawning, wasmer, work
+from . import calls, erlang, live, messaging, scheduler, spawning, wasmer, work
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
@@ -117,6 +117,10 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
                 group("parallel_cpu", lambda: [work.parallel_cpu(rt, sizes, erl)])
             if want("blocking"):
                 group("blocking", lambda: [work.blocking(rt, sizes, erl)])
+            if want("loop_fairness"):
+                group("loop_fairness", lambda: [scheduler.time_slices(rt, sizes)])
+            if want("supervisor_stop"):
+                group("supervisor_stop", lambda: [scheduler.supervisor_stop(rt, sizes)])
         if want("start_cold", "start_warm", "start_speedup"):
             group("cold_vs_cached", lambda: work.cold_vs_cached(sizes))
         if want(*(f"live_{n}" for n in sizes.live)):

@@ -65,9 +65,9 @@ class Sizes:
     sleep_ms: int  # how long each of them sleeps
 
 
-FULL = Sizes("full", 5, 3, 1_000, 20_000, 200, 20_000, (1_000, 10_000), 0.25, 20, 300, 1_000,
+FULL = Sizes("full", 5, 3, 1_000, 20_000, 200, 20_000, (10_000, 100_000), 0.25, 20, 300, 1_000,
              1_000)
-QUICK = Sizes("quick", 3, 2, 300, 5_000, 60, 5_000, (1_000,), 0.1, 20, 120, 1_000, 1_000)
+QUICK = Sizes("quick", 3, 2, 300, 5_000, 60, 5_000, (10_000,), 0.1, 20, 120, 1_000, 1_000)
 SMOKE = Sizes("smoke", 1, 1, 20, 200, 5, 200, (50,), 0.02, 3, 5, 20, 100)
 MODES = {s.mode: s for s in (FULL, QUICK, SMOKE)}
 
