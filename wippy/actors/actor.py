@@ -13,7 +13,6 @@ import contextlib
 import logging
 import sys
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +63,7 @@ class StepInbox:
     _IDLE, _QUEUED, _RUNNING = 0, 1, 2
 
     def __init__(self, owner: ProcessActor, queue: RunQueue) -> None:
-        self._items: deque[Any] = deque()
+        self._items: list[Any] = []  # a few messages at most: a list is 14x smaller than a deque
         self._lock = threading.Lock()
         self._state = StepInbox._IDLE
         self._owner = owner
@@ -80,7 +79,7 @@ class StepInbox:
 
     def get(self) -> Any:
         """The oldest message; raises IndexError when empty (never blocks)."""
-        return self._items.popleft()
+        return self._items.pop(0)
 
     def empty(self) -> bool:
         return not self._items

@@ -38,8 +38,8 @@ class Guard:
     host call it waits in, and what its host calls raised."""
 
     __slots__ = (
-        "cache", "context", "deadline", "host_error", "in_call", "pending", "slice", "slice_end",
-        "stdin", "stepping", "stop_reason", "stop_requested", "wake", "waker",
+        "_wake", "cache", "context", "deadline", "host_error", "in_call", "pending", "slice",
+        "slice_end", "stdin", "stepping", "stop_reason", "stop_requested", "waker",
     )
 
     def __init__(self) -> None:
@@ -47,8 +47,7 @@ class Guard:
         self.stop_reason: str | None = None
         self.deadline: float | None = None
         self.host_error: BaseException | None = None
-        self.wake = threading.Event()
-        """Set by :meth:`request_stop` and by the waker of a blocking call."""
+        self._wake: threading.Event | None = None
         self.waker: Callable[[], None] | None = None
         """Called when a suspended guest may be polled again."""
         self.in_call = False
@@ -66,11 +65,24 @@ class Guard:
         self.context: Any = None
         """What host interfaces see as the calling guest (given to ``instantiate``)."""
 
+    @property
+    def wake(self) -> threading.Event:
+        """Set by :meth:`request_stop` and by the waker of a blocking call (made on first use:
+        a stepped guest never blocks a thread on it)."""
+        wake = self._wake
+        if wake is None:
+            wake = self._wake = threading.Event()
+            if self.stop_requested is not None:
+                wake.set()
+        return wake
+
     def request_stop(self, reason: str) -> None:
         """Asks the guest to stop (any thread); wakes a waiting call so it notices."""
         if self.stop_requested is None:
             self.stop_requested = reason
-        self.wake.set()
+        wake = self._wake
+        if wake is not None:
+            wake.set()
         waker = self.waker
         if waker is not None:
             waker()
