@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SANDBOX_SOURCE = resources.files("wippy.lua").joinpath("sandbox.lua").read_text("utf-8")
 """The Lua code that sets a new state up (``wippy/lua/sandbox.lua``)."""
+_SANDBOX = SANDBOX_SOURCE.encode("utf-8")
 
 
 def _refuse_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
@@ -61,9 +62,8 @@ class LuaState:
         )
         host = self.runtime.table_from({b"call": call, b"write": write, b"preempted": preempted})
         try:
-            controller = self.runtime.execute(
-                SANDBOX_SOURCE, host, entry_id.encode("utf-8"), in_process
-            )
+            setup = self.runtime.globals()[b"load"](_SANDBOX, b"=wippy/lua/sandbox.lua", b"t")
+            controller = setup(host, entry_id.encode("utf-8"), in_process)
         except lupa.LuaMemoryError:
             raise MemoryLimitExceeded(
                 f"{entry_id}: a Lua state needs more memory than its limit of {max_memory} bytes"
