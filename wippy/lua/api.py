@@ -30,6 +30,11 @@ Answer = tuple[Any, ...]
 _MAX_MS = 1e12  # ~31 years: longer waits are refused rather than overflowing timers
 
 
+_BOOLEAN_OPS = frozenset({b"send", b"monitor", b"unmonitor", b"link", b"unlink", b"cancel",
+                          b"terminate", b"set_options", b"register", b"unregister", b"unlisten"})
+"""Operations that answer ``true``, so fail with ``false, err`` (the others: ``nil, err``)."""
+
+
 class DurationError(ValueError):
     """A duration given to a Lua function is not one (wrong type, negative, not a number)."""
 
@@ -66,6 +71,11 @@ def error_kind(exc: BaseException) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _failure(failed: Any, kind: str, message: str) -> Answer:
+    """The answer of a failed operation: Lua gets ``failed`` and an error value."""
+    return (False, failed, kind.encode("utf-8"), message.encode("utf-8", "replace"))
+
+
 def _text(value: Any, what: str) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -76,15 +86,18 @@ def _text(value: Any, what: str) -> str:
 class LuaApi:
     """The non-waiting operations of one Lua process (``proc``; None for a function) or
     function. ``call_entry(entry_id, *args)`` calls function entries (``funcs.call``);
-    ``lua()`` gives the state's runtime and error maker (None once the instance closed)."""
+    ``lua()`` gives the state's runtime and error maker (None once the instance closed),
+    ``pointer(table)`` a table's identity (to name a table that contains itself)."""
 
     def __init__(
         self,
         proc: Process | None,
         call_entry: Callable[..., Any] | None,
         lua: Callable[[], tuple[Any, Callable[[str, str], Any]] | None],
+        pointer: Callable[[Any], Any] | None = None,
     ) -> None:
         self._proc = proc
+        self._pointer = pointer
         self._call_entry = call_entry
         self._lua = lua
         self.listened: set[str] = set()
@@ -123,15 +136,16 @@ class LuaApi:
         """Runs operation ``op``; never raises (a failure is the answer)."""
         fn = self._ops.get(op)
         if fn is None:
-            return (False, None, "args", f"no operation {op!r}")
+            return _failure(None, "args", f"no operation {op!r}")
+        failed = False if op in _BOOLEAN_OPS else None
         try:
             return fn(*args)
         except ProcessTerminated as exc:
-            return (False, None, "terminated", str(exc) or "the process was terminated")
+            return _failure(failed, "terminated", str(exc) or "the process was terminated")
         except (TypeError, DurationError, ConversionError) as exc:
-            return (False, None, "args", str(exc))
+            return _failure(failed, "args", str(exc))
         except Exception as exc:
-            return (False, None, error_kind(exc), str(exc))
+            return _failure(failed, error_kind(exc), str(exc))
 
     def lua_value(self, value: Any) -> Any:
         """``value`` converted into the state (strings as bytes, tables built there)."""
@@ -164,8 +178,8 @@ class LuaApi:
     def _funcs_call(self, entry_id: Any = None, *args: Any) -> Answer:
         target = _text(entry_id, "funcs.call: the function id")
         if self._call_entry is None:
-            return (False, None, "unavailable", "funcs.call: no runtime to call functions in")
-        values = [to_python(a, f"argument {i}") for i, a in enumerate(args, 1)]
+            return _failure(None, "unavailable", "funcs.call: no runtime to call functions in")
+        values = [to_python(a, f"argument {i}", self._pointer) for i, a in enumerate(args, 1)]
         result = self._call_entry(target, *values)
         return (True, self.lua_value(result))
 
@@ -175,17 +189,17 @@ class LuaApi:
                *args: Any) -> Answer:
         entry_id = _text(entry, f"{name}: the entry id (argument 1)")
         host_id = _text(host, f"{name}: the host id (argument 2)")
-        values = [to_python(a, f"argument {i}") for i, a in enumerate(args, 3)]
+        values = [to_python(a, f"argument {i}", self._pointer) for i, a in enumerate(args, 3)]
         return (True, str(spawn(entry_id, host_id, *values)).encode())
 
     def _send(self, dest: Any = None, topic: Any = None, *payload: Any) -> Answer:
         assert self._proc is not None
         target = _text(dest, "send: the destination (argument 1)")
         name = _text(topic, "send: the topic (argument 2)")
-        values = [to_python(p, f"payload[{i}]") for i, p in enumerate(payload, 1)]
+        values = [to_python(p, f"payload[{i}]", self._pointer) for i, p in enumerate(payload, 1)]
         if self._proc.send(target, name, *values):
             return (True, True)
-        return (False, False, "noproc", f"no process {target}")
+        return _failure(False, "noproc", f"no process {target}")
 
     def _on_target(self, fn: Callable[[str], Any], name: str, dest: Any = None) -> Answer:
         fn(_text(dest, f"{name}: the process (argument 1)"))
@@ -196,7 +210,7 @@ class LuaApi:
         target = _text(dest, "terminate: the process (argument 1)")
         if self._proc.terminate(target):
             return (True, True)
-        return (False, False, "noproc", f"no process {target}")
+        return _failure(False, "noproc", f"no process {target}")
 
     def _cancel(self, dest: Any = None, deadline: Any = None) -> Answer:
         assert self._proc is not None
@@ -204,11 +218,11 @@ class LuaApi:
         grace = parse_timeout(deadline, "cancel: the deadline (argument 2)")
         if self._proc.cancel(target, "cancelled", grace):
             return (True, True)
-        return (False, False, "noproc", f"no process {target}")
+        return _failure(False, "noproc", f"no process {target}")
 
     def _set_options(self, options: Any = None) -> Answer:
         assert self._proc is not None
-        values = to_python(options, "options")
+        values = to_python(options, "options", self._pointer)
         if not isinstance(values, dict) or not values:
             raise TypeError("set_options takes a table of options, such as {trap_links = true}")
         for key, value in values.items():
@@ -229,14 +243,14 @@ class LuaApi:
         text = _text(name, "registry.unregister: the name")
         if self._proc.unregister(text):
             return (True, True)
-        return (False, False, "not_found", f"this process is not registered as {text!r}")
+        return _failure(False, "not_found", f"this process is not registered as {text!r}")
 
     def _lookup(self, name: Any = None) -> Answer:
         assert self._proc is not None
         text = _text(name, "registry.lookup: the name")
         pid = self._proc.lookup(text)
         if pid is None:
-            return (False, None, "not_found", f"no process is registered as {text!r}")
+            return _failure(None, "not_found", f"no process is registered as {text!r}")
         return (True, str(pid).encode())
 
     def _listen(self, topic: Any = None) -> Answer:

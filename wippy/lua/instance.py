@@ -78,7 +78,7 @@ class LuaInstance(Instance):
 
         def call(op: bytes, *args: Any) -> Any:
             instance = this()
-            return (False, None, "closed", "closed") if instance is None else (
+            return (False, None, b"closed", b"the Lua state is closed") if instance is None else (
                 instance._api.call(op, *args))
 
         def write(data: bytes) -> None:
@@ -98,7 +98,11 @@ class LuaInstance(Instance):
             state = None if instance is None else instance._state
             return None if state is None else (state.runtime, state.error)
 
-        self._api = LuaApi(self._proc, call_entry, lua)
+        def pointer(table: Any) -> Any:
+            instance = this()
+            return None if instance is None else instance._pointer(table)
+
+        self._api = LuaApi(self._proc, call_entry, lua, pointer)
         self._state: LuaState | None = LuaState(
             entry.id, call=call, write=write, preempted=preempted, modules=entry.modules,
             in_process=self._proc is not None or (probe and entry.KIND == "process.lua"),

@@ -104,7 +104,8 @@ class LuaProgram(Program):
 
 def _scratch_state(entry: LuaEntry) -> LuaState:
     def refuse(op: bytes, *args: Any) -> tuple[Any, ...]:
-        return (False, None, "unavailable", f"{entry.id}: not available while checking the code")
+        message = f"{entry.id}: not available while checking the code"
+        return (False, None, b"unavailable", message.encode())
 
     return LuaState(entry.id, call=refuse, write=lambda data: None, preempted=lambda: False,
                     modules=entry.modules, in_process=isinstance(entry, ProcessLua),

@@ -18,7 +18,8 @@ local traceback = debug.traceback
 local format = string.format
 local raw_load, raw_gc = load, collectgarbage
 local type, tostring, select, error, pcall = type, tostring, select, error, pcall
-local setmetatable, getmetatable, rawequal = setmetatable, getmetatable, rawequal
+local setmetatable, getmetatable, rawequal, rawget = setmetatable, getmetatable, rawequal, rawget
+local raw_setmetatable = setmetatable
 local call, write, preempted = host.call, host.write, host.preempted
 
 local REQUEST = setmetatable({}, {__name = "wippy.request"})
@@ -91,6 +92,15 @@ function load(chunk, name, mode, ...)
   end
   if select("#", ...) > 0 then return raw_load(chunk, name, "t", (...)) end
   return raw_load(chunk, name, "t")
+end
+
+-- A finalizer would run whenever the collector (or closing the state) gets to it, outside the
+-- process's time slices and limits: refused.
+function setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed: finalizers would run outside the process", 2)
+  end
+  return raw_setmetatable(t, mt)
 end
 
 local GC_OPTIONS = {count = true, collect = true, step = true, isrunning = true}
