@@ -96,7 +96,7 @@ end
 
 -- A finalizer would run whenever the collector (or closing the state) gets to it, outside the
 -- process's time slices and limits: refused.
-function setmetatable(t, mt)
+function _G.setmetatable(t, mt)
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
     error("__gc metamethods are not allowed: finalizers would run outside the process", 2)
   end
