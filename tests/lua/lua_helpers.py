@@ -27,7 +27,8 @@ def lua_entry(name: str, code: str, *, modules: Sequence[str] = ALL_MODULES, met
             "method": method, "modules": list(modules), **fields}
 
 
-def write_app(folder: Path, *entries: dict[str, Any], workers: int = 4) -> Path:
+def write_app(folder: Path, *entries: dict[str, Any], workers: int = 4,
+              queue_size: int = 1024) -> Path:
     """``app.yaml`` in ``folder`` (namespace ``t``): host ``t:procs`` with ``workers``, a
     terminal, WASM workers ``t:compute`` and ``t:steps``, function ``t:multiply``, and
     ``entries``."""
@@ -37,7 +38,8 @@ def write_app(folder: Path, *entries: dict[str, Any], workers: int = 4) -> Path:
         target.write_bytes(source.read_bytes())
     base: list[dict[str, Any]] = [
         {"name": "bin", "kind": "fs.directory", "directory": "./wasm"},
-        {"name": "procs", "kind": "process.host", "host": {"workers": workers},
+        {"name": "procs", "kind": "process.host",
+         "host": {"workers": workers, "queue_size": queue_size},
          "lifecycle": {"auto_start": True}},
         {"name": "term", "kind": "terminal.host"},
         {"name": "compute", "kind": "process.wasm", "fs": "t:bin", "path": "compute.wasm",
@@ -54,9 +56,10 @@ def write_app(folder: Path, *entries: dict[str, Any], workers: int = 4) -> Path:
 
 
 @contextmanager
-def lua_app(folder: Path, *entries: dict[str, Any], workers: int = 4) -> Iterator[Runtime]:
+def lua_app(folder: Path, *entries: dict[str, Any], workers: int = 4,
+            queue_size: int = 1024) -> Iterator[Runtime]:
     """The started app of :func:`write_app`, stopped afterwards."""
-    with wippy.load(write_app(folder, *entries, workers=workers)) as rt:
+    with wippy.load(write_app(folder, *entries, workers=workers, queue_size=queue_size)) as rt:
         yield rt
 
 
