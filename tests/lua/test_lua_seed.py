@@ -65,3 +65,11 @@ def test_wippy_check_checks_the_lua_entries() -> None:
                             text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("3 Lua sources checked")
+
+
+def test_the_readme_tutorial_is_the_example_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert (APP / "main.lua").read_text() in readme
+    head = "  - name: main\n    kind: process.lua\n"
+    tutorial_entry = head + readme.split(head, 1)[1].split("```")[0]
+    assert tutorial_entry in (APP / "app.yaml").read_text()
