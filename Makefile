@@ -33,6 +33,11 @@ demo: $(STAMP)
 	$(WIPPY) -C examples/wasi run count 3
 	@echo "== supervision: WASM workers crash, a supervisor restarts (examples/supervision)"
 	$(WIPPY) -C examples/supervision start
+	@echo "== lua: the seed's snippet, a Lua supervisor of WASM workers, a Lua function (examples/lua)"
+	$(WIPPY) -C examples/lua check
+	$(WIPPY) -C examples/lua run seed; echo "exit status: $$?"
+	$(WIPPY) -C examples/lua run supervise 1 15
+	$(WIPPY) -C examples/lua run cube 4; echo "exit status: $$?"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks tools examples

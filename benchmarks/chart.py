@@ -15,6 +15,7 @@ COLORS = {
     "raw Pykka": "#38a169",
     "Erlang/OTP": "#a0208e",
     "wasmer": "#718096",
+    "wippy Python function": "#63b3ed",
 }
 
 

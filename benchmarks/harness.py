@@ -39,7 +39,9 @@ WASMTIME_LOW = "raw wasmtime low-level"
 PYKKA = "raw Pykka"
 ERLANG = "Erlang/OTP"
 WASMER = "wasmer"
-BASELINES = (WASMTIME, WASMTIME_LOW, PYKKA, ERLANG, WASMER)
+PYTHON = "wippy Python function"
+"""The same work as a Python function process, beside the rows of other process languages."""
+BASELINES = (WASMTIME, WASMTIME_LOW, PYKKA, ERLANG, WASMER, PYTHON)
 COLUMNS = (WIPPY, *BASELINES)
 
 log = logging.getLogger("benchmarks")

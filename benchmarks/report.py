@@ -22,6 +22,7 @@ SHORT = {
     "raw Pykka": "pykka",
     "Erlang/OTP": "erlang",
     "wasmer": "wasmer",
+    "wippy Python function": "python",
 }
 
 

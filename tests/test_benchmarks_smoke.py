@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.harness import PYKKA, SMOKE, WASMTIME, WASMTIME_LOW, WIPPY
+from benchmarks.harness import PYKKA, PYTHON, SMOKE, WASMTIME, WASMTIME_LOW, WIPPY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,11 +23,19 @@ EXPECTED = {
     "msgs_100": (WIPPY, PYKKA),
     "parallel_cpu": (WIPPY, WASMTIME),
     "blocking": (WIPPY, WASMTIME),
+    "loop_fairness": (WIPPY,),
+    "supervisor_stop": (WIPPY,),
+    "lua_spawn": (WIPPY, PYTHON),
+    "lua_ping_pong": (WIPPY,),
+    "lua_python_ping_pong": (WIPPY,),
     "start_cold": (WIPPY, WASMTIME),
     "start_warm": (WIPPY, WASMTIME),
     "start_speedup": (WIPPY, WASMTIME),
     **{f"live_{n}": (WIPPY, WASMTIME, PYKKA) for n in SMOKE.live},
 }
+
+
+HOOKS = {"lua_wasm_ping_pong"}
 
 
 def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
@@ -45,7 +53,9 @@ def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["mode"] == "smoke"
     assert report["machine"]["wasmtime"] and report["machine"]["cpus"]
-    assert set(report["scenarios"]) == set(EXPECTED)
+    assert set(report["scenarios"]) == set(EXPECTED) | HOOKS
+    for key in HOOKS:  # measured once the API they need exists; skipped saying why until then
+        assert report["scenarios"][key]["skipped"], key
     for key, columns in EXPECTED.items():
         scenario = report["scenarios"][key]
         assert scenario["skipped"] is None and scenario["failed"] is None, (key, scenario)

@@ -172,8 +172,9 @@ def test_usage_errors_exit_2(cache: Path, cli_app: AppWriter) -> None:
         ("run", "list", "extra"): "`run list` takes no arguments, got extra",
         ("run", "-x", "test:nope"): "no entry 'test:nope' in the registry",
         ("run", "-x", "test:files"): "entry test:files is a fs.directory, which cannot be run",
-        ("run", "-x", "test:sup"): "(process.wasm, process.python, function.wasm, function.wat "
-                                   "can; `wippy start` runs the app's)",
+        ("run", "-x", "test:sup"): "(process.wasm, process.python, process.lua, function.wasm, "
+                                   "function.wat, function.lua can; `wippy start` runs the "
+                                   "app's)",
         ("hash",): "the following arguments are required: FILE",
         (): "the following arguments are required: COMMAND",
     }

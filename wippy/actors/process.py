@@ -271,6 +271,19 @@ class Process:
                     state["timer"] = self._runtime.timers.schedule(timeout, expired)
         return wait
 
+    def sleep_later(self, seconds: float) -> Wait:
+        """A :class:`~wippy.wasm.spec.Wait` that completes with None after ``seconds``: a
+        sleep for a stepped guest that must not block. Cancelling the wait drops its timer."""
+        self._check()
+        timer: list[Any] = []
+
+        def expired() -> None:
+            wait.complete(None)
+
+        wait = Wait(on_cancel=lambda: timer[0].cancel() if timer else None)
+        timer.append(self._runtime.timers.schedule(max(0.0, seconds), expired))
+        return wait
+
     def _exited_or_terminated(self) -> BaseException:
         if self._record.exit is not None:
             return self._exited()

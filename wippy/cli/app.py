@@ -7,16 +7,20 @@ from dataclasses import dataclass
 
 from ..config import (
     Entry,
+    FunctionLua,
     FunctionWasm,
     FunctionWat,
     ProcessHost,
+    ProcessLua,
     ProcessPython,
     ProcessWasm,
     Registry,
     TerminalHost,
 )
 
-RUNNABLE_KINDS: tuple[type[Entry], ...] = (ProcessWasm, ProcessPython, FunctionWasm, FunctionWat)
+RUNNABLE_KINDS: tuple[type[Entry], ...] = (
+    ProcessWasm, ProcessPython, ProcessLua, FunctionWasm, FunctionWat, FunctionLua,
+)
 """Entry classes ``wippy run`` can run: processes, spawned on a host, and functions, called."""
 
 

@@ -32,7 +32,7 @@ ShutdownTime = Annotated[
     float, BeforeValidator(duration_validator({"infinity": math.inf, "brutal_kill": BRUTAL_KILL}))
 ]
 
-_CHILD_KINDS = ("process.wasm", "process.python", "process.supervisor")
+_CHILD_KINDS = ("process.wasm", "process.python", "process.lua", "process.supervisor")
 
 
 class ChildEntry(ConfigModel):
