@@ -44,7 +44,9 @@ class Mailbox:
 
     def put(self, item: Received) -> bool:
         """Appends ``item`` and wakes a waiting receiver; False (item dropped) when closed."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._closed:
                 return False
             self._items.append(item)
@@ -54,13 +56,17 @@ class Mailbox:
             if watcher is None:
                 return True
             self._watcher = None
+        finally:
+            lock.release()
         watcher()
         return True
 
     def pop(self) -> Received | None:
         """Removes and returns the oldest item, or None when there is none (never blocks;
         raises :class:`MailboxClosed` when closed)."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._closed:
                 raise MailboxClosed
             items = self._items
@@ -68,6 +74,22 @@ class Mailbox:
                 self._removals += 1
                 return items.popleft()
             return None
+        finally:
+            lock.release()
+
+    def pop_ready(self) -> Received | None:
+        """The oldest item when one is there and the mailbox is open, else None (never blocks,
+        never raises): the receive fast path."""
+        lock = self._lock
+        lock.acquire()
+        items = self._items
+        if items and not self._closed:
+            self._removals += 1
+            item = items.popleft()
+            lock.release()
+            return item
+        lock.release()
+        return None
 
     def take_or_watch(
         self, match: Callable[[Received], bool] | None, watcher: Callable[[], None]

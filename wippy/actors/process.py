@@ -36,6 +36,8 @@ def _matcher(
     return by_topic
 
 
+_new_message = tuple.__new__  # Message(...) without the Python-level __new__ of a named tuple
+
 Target = Pid | str
 """A process to act on: its pid, its pid as printed (``<app:processes.17>``) or a name it
 registered."""
@@ -56,6 +58,8 @@ class Process:
 
     def __init__(self, runtime: ProcessOps, record: ProcessRecord, *, handle: bool) -> None:
         self._runtime = runtime
+        self._table = runtime.table
+        self._records = self._table.live_records()
         self._record = record
         self._handle = handle
 
@@ -153,10 +157,12 @@ class Process:
         record = self._record
         if record.exit is not None:
             raise self._exited()
-        table = self._runtime.table
         if type(pid) is not Pid:
-            pid = table.resolve(pid)
-        return table.deliver(pid, Message(topic, payload, record.pid))
+            pid = self._table.resolve(pid)
+        target = self._records.get(pid)  # the table's deliver, inlined: the hottest path
+        return target is not None and target.mailbox.put(
+            _new_message(Message, (topic, payload, record.pid))
+        )
 
     def receive(
         self,
@@ -171,16 +177,16 @@ class Process:
         None on timeout. A function process gives its host's permit back while it waits.
         """
         record = self._record
+        mailbox = record.mailbox
+        if topic is None and match is None and record.exit is None:
+            item = mailbox.pop_ready()  # the common case: the next item, already there
+            if item is not None:
+                return item
         if record.exit is not None:
             raise self._exited()
-        mailbox = record.mailbox
         permit = None if self._handle else record.permit
         try:
-            if topic is None and match is None:
-                item = mailbox.pop()  # the common case: the next item, already there
-                if item is not None:
-                    return item
-            else:
+            if topic is not None or match is not None:
                 match = _matcher(topic, match)
             if timeout == 0:
                 return mailbox.get(0, match)

@@ -174,6 +174,10 @@ class ProcessTable:
                 self._records[link_to].links.add(record.pid)
             return True
 
+    def live_records(self) -> dict[Pid, ProcessRecord]:
+        """The live records by pid, for lock-free reads on hot paths (never mutate it)."""
+        return self._records
+
     def get(self, pid: Pid) -> ProcessRecord | None:
         """The live record of ``pid``, or None when it has exited (or never existed)."""
         with self._lock:
