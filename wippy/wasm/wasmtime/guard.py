@@ -39,7 +39,7 @@ class Guard:
 
     __slots__ = (
         "cache", "context", "deadline", "host_error", "in_call", "pending", "slice", "slice_end",
-        "stepping", "stop_reason", "stop_requested", "wake", "waker",
+        "state", "stepping", "stop_reason", "stop_requested", "wake", "waker",
     )
 
     def __init__(self) -> None:
@@ -63,6 +63,8 @@ class Guard:
         """Engine-internal state of the instance (helper instances)."""
         self.context: Any = None
         """What host interfaces see as the calling guest (given to ``instantiate``)."""
+        self.state: dict[str, Any] = {}
+        """Host interfaces' per-guest data (:attr:`~wippy.wasm.spec.HostCall.state`)."""
 
     def request_stop(self, reason: str) -> None:
         """Asks the guest to stop (any thread); wakes a waiting call so it notices."""

@@ -67,7 +67,7 @@ def _begin_for(func: HostFunc) -> Any:
 
     def begin(caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> HostOp | None:
         guard = calling_guard()
-        call = HostCall(guard.context, _LazyMemory(caller))
+        call = HostCall(guard.context, _LazyMemory(caller), guard.state)
         value = fn(call, *[read_raw(args[i]) for i in range(nargs)])
         if isinstance(value, Wait):
             op = _WaitOp(guard, value, result_types)
