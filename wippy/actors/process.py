@@ -153,6 +153,13 @@ class Process:
         table = self._runtime.table
         return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
 
+    def send_payload(self, pid: Target, topic: str, payload: tuple[Any, ...]) -> bool:
+        """Like :meth:`send`, with the payload tuple given as it is (a tuple subclass, such as a
+        guest's MessagePack payload, keeps its type); False when ``pid`` is gone."""
+        self._check()
+        table = self._runtime.table
+        return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
+
     def receive(
         self,
         timeout: float | None = None,
@@ -172,8 +179,8 @@ class Process:
         try:
             if timeout == 0:
                 return mailbox.get(0, match)
-            if permit is None:
-                return mailbox.get(timeout, match, self._runtime.help)
+            if permit is None:  # a handle helps run processes; a guest's own thread does not
+                return mailbox.get(timeout, match, self._runtime.help if self._handle else None)
             item = mailbox.get(0, match)
             if item is not None:
                 return item
