@@ -159,6 +159,24 @@ for name in traps membomb host_raise proc_exit needs_env steps async_host functi
     wat "$FIX/$name.wat" "$FIX/$name.wasm"
 done
 
+# wippy:process guests: a WAT module by hand, a C probe and a component against the WIT package
+# (wippy/actors/process_api/wit/process.wit, copied in as a dependency of the fixture's world).
+wat "$FIX/process_core.wat" "$FIX/process_core.wasm"
+c_bare "$FIX/process_probe.c" "$FIX/process_probe.wasm"
+finish "$FIX/process_probe.wasm"
+PROCESS_WIT="$ROOT/wippy/actors/process_api/wit/process.wit"
+process_component() {  # process_component SRC.c WORLD_DIR OUT.wasm
+    local name
+    name="$(basename "$3" .wasm)"
+    rm -rf "$BUILD/$name-wit"
+    mkdir -p "$BUILD/$name-wit/deps/wippy-process"
+    cp "$2"/*.wit "$BUILD/$name-wit/"
+    cp "$PROCESS_WIT" "$BUILD/$name-wit/deps/wippy-process/"
+    c_bare "$1" "$BUILD/${name}_core.wasm"
+    component "$BUILD/${name}_core.wasm" "$BUILD/$name-wit" "$3"
+}
+process_component "$FIX/process_component.c" "$FIX/process_component" "$FIX/process_component.wasm"
+
 c_wasi "$FIX/wasi_c.c" "$FIX/wasi_c.wasm"
 finish "$FIX/wasi_c.wasm"
 c_wasi "$FIX/wasi_c_reactor.c" "$FIX/wasi_c_reactor.wasm" -mexec-model=reactor
