@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import calls, erlang, live, messaging, spawning, wasmer, work
+from . import calls, erlang, guest_api, live, messaging, spawning, wasmer, work
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
@@ -83,6 +83,8 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
             group("blocking", lambda: [work.blocking(rt, sizes)])
     if want("start_cold", "start_warm", "start_speedup"):
         group("cold_vs_cached", lambda: work.cold_vs_cached(sizes))
+    if want("guest_ping_pong", "guest_stream", "guest_suspended"):
+        group("guest_api", lambda: guest_api.guest_api(sizes))
     if want(*(f"live_{n}" for n in sizes.live)):
         counts = tuple(n for n in sizes.live if want(f"live_{n}"))
         group("live", lambda: live.live_processes(counts))

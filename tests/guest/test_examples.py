@@ -140,5 +140,5 @@ def test_the_app_checks_clean() -> None:
 
     with WasmRuntime(cache_dir=None) as runtime:
         report = check_app(read_app(APP), runtime)
-    assert report.problems == [] and report.modules == 4
+    assert report.problems == [] and report.modules == 5
     assert load_registry(APP).get("actors:kv").imports == ["wippy:process"]

@@ -6,6 +6,8 @@
  *                 numbered 0..rounds-1 and checks that each pong carries its number, then
  *                 cancels it; returns how many round trips failed (0: all came back right,
  *                 so `wippy run ping N` exits with status 0).
+ *   sink(count)   takes `count` messages of any topic, then tells the last sender "done";
+ *                 returns count (the benchmarks stream messages into it).
  */
 #include "wippy_process.h"
 
@@ -45,4 +47,13 @@ __attribute__((export_name("ping"))) int32_t ping(int32_t rounds) {
     wippy_unlink(peer, peer_len);
     wippy_cancel(peer, peer_len, "done", 4);
     return rounds - right;
+}
+
+__attribute__((export_name("sink"))) int32_t sink(int32_t count) {
+    for (int32_t i = 0; i < count; i++) {
+        if (wippy_receive(0, 0, WIPPY_FOREVER) != WIPPY_MESSAGE) i--;
+    }
+    int32_t from_len = wippy_current_from(from, sizeof from);
+    wippy_send(from, from_len, "done", 4, 0, 0);
+    return count;
 }
