@@ -34,7 +34,7 @@ def test_the_tutorial_python_runs(no_thread_leak: None) -> None:
     sys.path.insert(0, str(EXAMPLES / "actors"))
     try:
         os.chdir(ROOT)
-        exec(compile(python, "README.md", "exec"), {})  # noqa: S102 - the README's own code
+        exec(compile(python, "README.md", "exec"), {})  # the README's own code
     finally:
         os.chdir(cwd)
         sys.path.remove(str(EXAMPLES / "actors"))
