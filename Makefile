@@ -13,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $(STAMP)
 
-# A tour of examples/compute, examples/wasi and examples/supervision through the CLI (~10 s).
+# A tour of examples/compute, wasi, supervision and actors through the CLI (~12 s).
 WIPPY := $(VENV)/bin/wippy
 demo: $(STAMP)
 	@echo "== compute: a core module and a component as commands, and as functions (examples/compute)"
@@ -38,6 +38,11 @@ demo: $(STAMP)
 	$(WIPPY) -C examples/lua run seed; echo "exit status: $$?"
 	$(WIPPY) -C examples/lua run supervise 1 15
 	$(WIPPY) -C examples/lua run cube 4; echo "exit status: $$?"
+	@echo "== actors: WASM processes that receive, send and spawn (examples/actors, wippy:process)"
+	$(WIPPY) -C examples/actors check
+	$(WIPPY) -C examples/actors run ping 1000; echo "exit status: $$?"
+	$(WIPPY) -C examples/actors run pool 4 16
+	$(PY) examples/actors/demo.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks tools examples

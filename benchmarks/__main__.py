@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from . import calls, erlang, live, lua, messaging, scheduler, spawning, wasmer, work
+from . import calls, erlang, guest_api, live, lua, messaging, scheduler, spawning, wasmer, work
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
@@ -123,6 +123,8 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
                 group("supervisor_stop", lambda: [scheduler.supervisor_stop(rt, sizes)])
         if want("start_cold", "start_warm", "start_speedup"):
             group("cold_vs_cached", lambda: work.cold_vs_cached(sizes))
+        if want("guest_ping_pong", "guest_stream", "guest_suspended"):
+            group("guest_api", lambda: guest_api.guest_api(sizes))
         if want("lua_spawn", "lua_ping_pong", "lua_python_ping_pong", "lua_wasm_ping_pong"):
             group("lua", lambda: lua.scenarios(sizes))
         if want(*(f"live_{n}" for n in sizes.live)):

@@ -164,6 +164,13 @@ class Process:
             _new_message(Message, (topic, payload, record.pid))
         )
 
+    def send_payload(self, pid: Target, topic: str, payload: tuple[Any, ...]) -> bool:
+        """Like :meth:`send`, with the payload tuple given as it is (a tuple subclass, such as a
+        guest's MessagePack payload, keeps its type); False when ``pid`` is gone."""
+        self._check()
+        table = self._runtime.table
+        return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
+
     def receive(
         self,
         timeout: float | None = None,
@@ -190,7 +197,9 @@ class Process:
                 match = _matcher(topic, match)
             if timeout == 0:
                 return mailbox.get(0, match)
-            if permit is None:
+            if permit is None:  # a handle helps run processes; a guest's own thread does not
+                if not self._handle:
+                    return mailbox.get(timeout, match)
                 mark_helper_thread()
                 return mailbox.get(timeout, match, self._runtime.help)
             item = mailbox.get(0, match)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import wippy.actors.process_api  # noqa: F401 - offers wippy:process to every WasmRuntime
 from wippy.actors.actor import ProcessActor, ProcessRun
 from wippy.actors.body import ProcessBody
 from wippy.actors.errors import (

@@ -125,6 +125,7 @@ class RunQueue:
         self._closing = False
         self._busy_time = 0.0
         self._thread_objects: set[threading.Thread] = set()
+        self._starting = 0  # threads counted in _threads whose start() has not returned yet
 
     # -- runnables --------------------------------------------------------------------------
 
@@ -187,6 +188,7 @@ class RunQueue:
         if self._threads < self.workers:
             self._threads += 1
             self._waking += 1
+            self._starting += 1
             return True
         return False
 
@@ -194,19 +196,25 @@ class RunQueue:
         thread = threading.Thread(
             target=self._work, name=f"wippy-worker-{self.name}-{next(_names)}", daemon=True
         )
+        with self._cond:  # known before it runs, so that close() joins it
+            self._thread_objects.add(thread)
         try:
             thread.start()
         except BaseException:
             with self._cond:
+                self._thread_objects.discard(thread)
                 self._threads -= 1
                 self._waking -= 1
+                self._starting -= 1
+                self._cond.notify_all()
                 none_left = self._threads == 0
             if none_left:
                 raise
             logger.warning("host %s: cannot start another worker thread", self.name)
             return
         with self._cond:
-            self._thread_objects.add(thread)
+            self._starting -= 1
+            self._cond.notify_all()
 
     def _work(self) -> None:
         cond = self._cond
@@ -368,12 +376,14 @@ class RunQueue:
 
         Never waits for the calling thread itself (a worker stopping the runtime).
         """
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._closing = True
             self._idle = 0
             self._cond.notify_all()
+            # a thread being started now is joined too (it sees _closing and ends)
+            self._cond.wait_for(lambda: self._starting == 0, max(0.0, timeout))
             threads = list(self._thread_objects)
-        deadline = time.monotonic() + timeout
         current = threading.current_thread()
         ok = True
         for thread in threads:

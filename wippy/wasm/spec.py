@@ -90,10 +90,13 @@ class GuestMemory(Protocol):
 @dataclass(frozen=True)
 class HostCall:
     """What a host interface function gets besides the guest's arguments: the ``context``
-    object given to :meth:`~wippy.wasm.api.Program.instantiate` and the guest's ``memory``."""
+    object given to :meth:`~wippy.wasm.api.Program.instantiate`, the guest's ``memory`` and
+    ``state``, a dict that lives as long as the instance, for the interfaces' own per-guest
+    data (keyed by interface name)."""
 
     context: Any
     memory: GuestMemory
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class Wait:
@@ -190,6 +193,25 @@ class HostInterface:
 
 
 @dataclass(frozen=True)
+class ComponentInterface:
+    """Host functions of one WIT interface (``wippy:process/process@0.1.0``) for components
+    whose entry lists ``profile`` in ``imports``: the component analog of
+    :class:`HostInterface`.
+
+    ``functions`` maps a WIT function name to ``fn(call: HostCall, *args)``; arguments and the
+    result are in wippy's Python form of WIT values (:mod:`wippy.wasm.component_values`:
+    records as dicts, variants as ``{case: payload}``, ``result`` as ``{"ok": v}``/``{"err":
+    e}``). The function runs on the component's own thread and may block it. Raising fails
+    the guest with the error (``call.memory`` is not available: components share no memory).
+    """
+
+    name: str
+    profile: str
+    functions: Mapping[str, Callable[..., Any]]
+    observes_cancel: bool = False
+
+
+@dataclass(frozen=True)
 class ProgramSpec:
     """Everything needed to build a :class:`~wippy.wasm.api.Program`."""
 
@@ -203,3 +225,4 @@ class ProgramSpec:
     limits: LimitSpec = field(default_factory=LimitSpec)
     host_modules: tuple[HostModule, ...] = ()
     host_interfaces: tuple[HostInterface, ...] = ()
+    component_interfaces: tuple[ComponentInterface, ...] = ()

@@ -55,6 +55,7 @@ class CoreProgram(Program):
         check_core_imports(
             spec.entry_id, imports, spec.imports,
             frozenset(m.name for m in spec.host_modules) | frozenset(i.name for i in interfaces),
+            {i.name: i.profile for i in spec.host_interfaces if i.profile not in spec.imports},
         )
         imported = {mod for mod, _ in imports}
         self.interfaces = [i for i in interfaces if i.name in imported]

@@ -39,7 +39,7 @@ class Guard:
 
     __slots__ = (
         "_wake", "cache", "context", "deadline", "host_error", "in_call", "pending", "slice",
-        "slice_end", "stdin", "stepping", "stop_reason", "stop_requested", "waker",
+        "slice_end", "state", "stdin", "stepping", "stop_reason", "stop_requested", "waker",
     )
 
     def __init__(self) -> None:
@@ -64,6 +64,8 @@ class Guard:
         """Engine-internal state of the instance (helper instances)."""
         self.context: Any = None
         """What host interfaces see as the calling guest (given to ``instantiate``)."""
+        self.state: dict[str, Any] = {}
+        """Host interfaces' per-guest data (:attr:`~wippy.wasm.spec.HostCall.state`)."""
 
     @property
     def wake(self) -> threading.Event:
