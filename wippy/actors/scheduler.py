@@ -116,6 +116,8 @@ class RunQueue:
         self.workers = workers
         self._timers = timers
         self._announce_armed = False
+        self._pops = 0  # slices taken from the queue: whether a lazy queue is making progress
+        self._armed_pops = 0
         self._cond = threading.Condition(threading.Lock())
         self._queue: deque[Runnable | Permit] = deque()
         self._busy = 0
@@ -133,15 +135,16 @@ class RunQueue:
         """Queues ``item`` to run one slice on a worker. Raises RuntimeError when no worker
         thread exists and none can be started.
 
-        From a helping thread (see :func:`mark_helper_thread`) no worker is woken at once: the
-        thread will likely run the item itself when it next waits, which saves two thread
-        hand-offs; a timer wakes workers after :data:`ANNOUNCE_DELAY` for what is left.
+        No worker is woken at once when the caller is likely to run the item itself soon: a
+        worker of this queue (a process it runs woke another, as a sender wakes its receiver:
+        the worker takes it when the slice ends, with no thread hand-off), or a helping thread
+        (see :func:`mark_helper_thread`). A timer wakes workers after :data:`ANNOUNCE_DELAY`
+        for what is still queued then.
         """
-        lazy = (
-            self._timers is not None
-            and getattr(_helper, "on", False)
-            and getattr(_slice, "transferred", None) is None
-            and getattr(item, "helpable", False)
+        in_slice = getattr(_slice, "transferred", None) is not None
+        lazy = self._timers is not None and (
+            (in_slice and getattr(_slice, "queue", None) is self)  # this worker runs it next
+            or (not in_slice and getattr(_helper, "on", False) and getattr(item, "helpable", False))
         )
         with self._cond:
             self._queue.append(item)
@@ -149,6 +152,7 @@ class RunQueue:
                 if self._announce_armed:
                     return
                 self._announce_armed = True
+                self._armed_pops = self._pops
                 start = False
             else:
                 lazy = False
@@ -163,16 +167,33 @@ class RunQueue:
             self._start_thread()
 
     def _announce(self) -> None:
-        """Wakes workers for what helping threads scheduled and left in the queue."""
+        """Wakes workers for what was scheduled lazily and is still waiting: when no slice was
+        taken from the queue since the timer was armed (its workers are stuck in long slices),
+        or the queue grew long; when they are making progress, it looks again later."""
         starts = 0
+        rearm = False
         with self._cond:
             self._announce_armed = False
-            for _ in range(min(len(self._queue), self.workers)):
-                before = self._waking
-                if self._wake_locked():
-                    starts += 1
-                elif self._waking == before:
-                    break
+            if not self._queue:
+                return
+            progress = self._pops != self._armed_pops
+            if progress and len(self._queue) <= 4 * max(1, self._busy):
+                self._announce_armed = rearm = True
+                self._armed_pops = self._pops
+            else:
+                for _ in range(min(len(self._queue), self.workers)):
+                    before = self._waking
+                    if self._wake_locked():
+                        starts += 1
+                    elif self._waking == before:
+                        break
+        if rearm:
+            try:
+                self._timers.schedule(ANNOUNCE_DELAY, self._announce)  # type: ignore[union-attr]
+            except RuntimeError:
+                with self._cond:
+                    self._announce_armed = False
+            return
         for _ in range(starts):
             self._start_thread()
 
@@ -233,12 +254,14 @@ class RunQueue:
                     self._waking -= 1
                 item = self._queue.popleft()
                 self._busy += 1
+                self._pops += 1
                 if type(item) is Permit:
                     item.held = True
                     item._event.set()
                     continue
             started = time.perf_counter()
             _slice.transferred = False
+            _slice.queue = self
             try:
                 item.run_slice()  # type: ignore[union-attr]
             except BaseException:
@@ -264,16 +287,17 @@ class RunQueue:
                 return False
             self._queue.popleft()
             self._busy += 1
+            self._pops += 1
         started = time.perf_counter()
-        previous = getattr(_slice, "transferred", None)
-        _slice.transferred = False
+        previous = getattr(_slice, "transferred", None), getattr(_slice, "queue", None)
+        _slice.transferred, _slice.queue = False, self
         try:
             item.run_slice()  # type: ignore[union-attr]
         except BaseException:
             logger.exception("host %s: a process slice failed", self.name)
         finally:
             transferred = _slice.transferred
-            _slice.transferred = previous
+            _slice.transferred, _slice.queue = previous
             with self._cond:
                 if not transferred:
                     self._busy -= 1

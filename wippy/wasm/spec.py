@@ -87,16 +87,20 @@ class GuestMemory(Protocol):
         """Writes ``data`` at ``ptr``; raises :class:`GuestMemoryError` when out of bounds."""
 
 
-@dataclass(frozen=True)
 class HostCall:
     """What a host interface function gets besides the guest's arguments: the ``context``
     object given to :meth:`~wippy.wasm.api.Program.instantiate`, the guest's ``memory`` and
     ``state``, a dict that lives as long as the instance, for the interfaces' own per-guest
-    data (keyed by interface name)."""
+    data (keyed by interface name). One per guest, reused by its calls (engines may rebind its
+    memory between calls)."""
 
-    context: Any
-    memory: GuestMemory
-    state: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("context", "memory", "state")
+
+    def __init__(self, context: Any, memory: GuestMemory, state: dict[str, Any] | None = None
+                 ) -> None:
+        self.context = context
+        self.memory = memory
+        self.state: dict[str, Any] = {} if state is None else state
 
 
 class Wait:
@@ -173,11 +177,14 @@ class Wait:
 class HostFunc:
     """One function of a :class:`HostInterface`: core ``params``/``results`` types and
     ``fn(call: HostCall, *args)``, which returns the result (a tuple for several, None for none)
-    or a :class:`Wait` for one that arrives later. Raising fails the guest with the error."""
+    or, when ``may_wait``, a :class:`Wait` for one that arrives later. Raising fails the guest
+    with the error. A function that never waits is cheaper to call (one callback instead of
+    two); returning a Wait from it fails the guest."""
 
     params: tuple[str, ...]
     results: tuple[str, ...]
     fn: Callable[..., Any]
+    may_wait: bool = True
 
 
 @dataclass(frozen=True)

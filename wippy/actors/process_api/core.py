@@ -209,7 +209,7 @@ CORE_INTERFACE = HostInterface(
     name=ops.INTERFACE,
     profile=ops.INTERFACE,
     functions={
-        name: HostFunc(params, (_I32,), _guarded(name, fn))
+        name: HostFunc(params, (_I32,), _guarded(name, fn), may_wait=name == "receive")
         for name, (params, fn) in _SIGNATURES.items()
     },
     observes_cancel=True,

@@ -1,99 +1,193 @@
 """Host interfaces (``wippy:process`` and the like) for core modules: functions that see the
-instance's context and memory and may return a :class:`~wippy.wasm.spec.Wait` to suspend."""
+instance's context and memory and may return a :class:`~wippy.wasm.spec.Wait` to suspend.
+
+A function that may wait is an async host function (:mod:`.calls`); one that never waits is an
+ordinary host function, one ctypes callback per call. Each guest has one :class:`HostCall`,
+kept in its guard's engine cache, whose memory is rebound to the calling frame at every call;
+the guest's ``memory`` export is looked up once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ctypes
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
-from ..spec import HostCall, HostFunc, HostInterface, Wait
-from .calls import HostOp, calling_guard, define_async
-from .guard import Guard
-from .host import VALTYPES, read_raw, write_raw
-from .memory import CallerMemory
+from ..spec import GuestMemoryError, HostCall, HostFunc, HostInterface, Wait
+from .calls import HostOp, define_async
+from .guard import Guard, current_guard
+from .host import VALTYPES, Handles, host_call_failed, write_raw
+
+_EXTERN_MEMORY = int(ffi.WASMTIME_EXTERN_MEMORY.value)
 
 
-class _LazyMemory:
-    """The caller's memory, looked up on first use (most calls never touch memory); its export
-    is found once per instance and kept in the guard's engine cache."""
+class _GuestMemory:
+    """One guest's ``memory`` export, bounds-checked; rebound to each host call's caller (its
+    base and size are read on first use in the call: the memory may have grown or moved)."""
 
-    __slots__ = ("_caller", "_guard", "_memory")
+    __slots__ = ("_base", "_caller", "_context", "_item", "_size")
 
-    def __init__(self, caller: Any, guard: Guard) -> None:
+    def __init__(self) -> None:
+        self._caller: Any = None
+        self._context: Any = None
+        self._item: Any = None
+        self._base = -1
+        self._size = 0
+
+    def rebind(self, caller: Any) -> None:
         self._caller = caller
-        self._guard = guard
-        self._memory: CallerMemory | None = None
+        self._base = -1
 
-    def _get(self) -> CallerMemory:
-        if self._memory is None:
-            cache = self._guard.cache
-            if cache is None:
-                cache = self._guard.cache = {}
-            memory = CallerMemory(self._caller, cache.get("memory"))
-            cache["memory"] = memory.item
-            self._memory = memory
-        return self._memory
+    def _refresh(self) -> None:
+        if self._item is None:
+            self._context = ffi.wasmtime_caller_context(self._caller)
+            item = ffi.wasmtime_extern_t()
+            found = ffi.wasmtime_caller_export_get(self._caller, b"memory", 6,
+                                                   ctypes.byref(item))
+            if not found or int(item.kind) != _EXTERN_MEMORY:
+                raise GuestMemoryError("the guest exports no memory named `memory`")
+            self._item = item
+        memory = ctypes.byref(self._item.of.memory)
+        base = ffi.wasmtime_memory_data(self._context, memory)
+        self._base = ctypes.cast(base, ctypes.c_void_p).value or 0
+        self._size = int(ffi.wasmtime_memory_data_size(self._context, memory))
+
+    def _address(self, ptr: int, length: int) -> int:
+        if self._base < 0:
+            self._refresh()
+        if ptr < 0 or length < 0 or ptr + length > self._size:
+            raise GuestMemoryError(
+                f"guest memory access out of bounds: {length} bytes at {ptr} "
+                f"(memory is {self._size} bytes)"
+            )
+        return self._base + ptr
 
     def read(self, ptr: int, length: int) -> bytes:
-        return self._get().read(ptr, length)
+        return ctypes.string_at(self._address(ptr, length), length)
 
     def write(self, ptr: int, data: bytes) -> None:
-        self._get().write(ptr, data)
+        ctypes.memmove(self._address(ptr, len(data)), data, len(data))
 
 
-def _write_results(results: Any, types: tuple[str, ...], value: Any) -> None:
-    if len(types) == 1:
-        write_raw(results[0], types[0], value)
-    elif len(types) > 1:
-        for i, (ty, item) in enumerate(zip(types, value)):
-            write_raw(results[i], ty, item)
+def _host_call(guard: Guard, caller: Any) -> HostCall:
+    """The guest's :class:`HostCall`, its memory rebound to this call."""
+    cache = guard.cache
+    if cache is None:
+        cache = guard.cache = {}
+    call: HostCall | None = cache.get("host_call")
+    if call is None:
+        call = cache["host_call"] = HostCall(guard.context, _GuestMemory(), guard.state)
+    call.memory.rebind(caller)  # type: ignore[attr-defined]
+    return call
+
+
+_FIELD = {"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}
+
+
+def _reader(params: tuple[str, ...]) -> Callable[[Any], list[Any]]:
+    """Reads a call's arguments (``wasmtime_val_t`` array) by the declared types."""
+    fields = [_FIELD[t] for t in params]
+    if all(f == "i32" for f in fields):
+        n = len(fields)
+        return lambda args: [args[i].of.i32 for i in range(n)]
+    return lambda args: [getattr(args[i].of, f) for i, f in enumerate(fields)]
+
+
+def _writer(results: tuple[str, ...]) -> Callable[[Any, Any], None]:
+    if not results:
+        return lambda out, value: None
+    if len(results) == 1:
+        ty = results[0]
+        return lambda out, value: write_raw(out[0], ty, value)
+
+    def write_all(out: Any, value: Any) -> None:
+        for i, (ty, item) in enumerate(zip(results, value)):
+            write_raw(out[i], ty, item)
+
+    return write_all
 
 
 class _WaitOp(HostOp):
     """A host interface call waiting for its :class:`Wait`."""
 
-    __slots__ = ("result_types", "wait")
+    __slots__ = ("wait", "write")
 
-    def __init__(self, guard: Guard, wait: Wait, result_types: tuple[str, ...]) -> None:
+    def __init__(self, guard: Guard, wait: Wait, write: Callable[[Any, Any], None]) -> None:
         super().__init__(guard)
         self.wait = wait
-        self.result_types = result_types
+        self.write = write
 
     def finish(self) -> None:
-        _write_results(self.results, self.result_types, self.wait.outcome())
+        self.write(self.results, self.wait.outcome())
 
     def cancel(self) -> None:
         self.wait.cancel()
 
 
 def _begin_for(func: HostFunc) -> Any:
-    result_types = func.results
-    fn = func.fn
+    fn, read, write = func.fn, _reader(func.params), _writer(func.results)
 
     def begin(caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> HostOp | None:
-        guard = calling_guard()
-        call = HostCall(guard.context, _LazyMemory(caller, guard), guard.state)
-        value = fn(call, *[read_raw(args[i]) for i in range(nargs)])
+        guard = current_guard()
+        if guard is None:
+            raise RuntimeError("host function called outside a guest call")
+        value = fn(_host_call(guard, caller), *read(args))
         if isinstance(value, Wait):
-            op = _WaitOp(guard, value, result_types)
+            op = _WaitOp(guard, value, write)
             value.bind(op.wake)
             if value.done:  # already over: no need to suspend
                 op.ready = True
             return op
-        _write_results(results, result_types, value)
+        write(results, value)
         return None
 
     return begin
 
 
+_sync: Handles[Callable[[Any, Any, Any], None]] = Handles()
+
+
+@ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
+def _sync_trampoline(env: Any, caller: Any, args: Any, nargs: int, results: Any,
+                     nresults: int) -> int:
+    try:
+        _sync.get(env or 0)(caller, args, results)
+        return 0
+    except BaseException as exc:  # recorded for the calling guest, re-raised by its call
+        return host_call_failed(exc, f"host function raised {type(exc).__name__}: {exc}")
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
+def _forget(env: Any) -> None:
+    _sync.remove(env or 0)
+
+
+def _sync_for(name: str, func: HostFunc) -> Callable[[Any, Any, Any], None]:
+    fn, read, write = func.fn, _reader(func.params), _writer(func.results)
+
+    def run(caller: Any, args: Any, results: Any) -> None:
+        guard = current_guard()
+        if guard is None:
+            raise RuntimeError("host function called outside a guest call")
+        value = fn(_host_call(guard, caller), *read(args))
+        if isinstance(value, Wait):
+            value.cancel()
+            raise RuntimeError(f"{name} returned a Wait but is not declared may_wait")
+        write(results, value)
+
+    return run
+
+
 def define_host_interfaces(linker: wasmtime.Linker, interfaces: Sequence[HostInterface]) -> None:
-    """Defines every function of ``interfaces`` on ``linker`` (as async host functions).
+    """Defines every function of ``interfaces`` on ``linker`` (async when it may wait).
 
     Raises ValueError for a type name other than i32, i64, f32 or f64.
     """
     for interface in interfaces:
+        module = interface.name.encode("utf-8")
         for name, func in interface.functions.items():
             for ty in (*func.params, *func.results):
                 if ty not in VALTYPES:
@@ -101,4 +195,14 @@ def define_host_interfaces(linker: wasmtime.Linker, interfaces: Sequence[HostInt
             functype = wasmtime.FuncType(
                 [VALTYPES[t]() for t in func.params], [VALTYPES[t]() for t in func.results]
             )
-            define_async(linker, interface.name, name, functype, _begin_for(func))
+            if func.may_wait:
+                define_async(linker, interface.name, name, functype, _begin_for(func))
+                continue
+            data = name.encode("utf-8")
+            key = _sync.add(_sync_for(f"{interface.name}.{name}", func))
+            error = ffi.wasmtime_linker_define_func(
+                linker.ptr(), module, len(module), data, len(data), functype.ptr(),
+                _sync_trampoline, key, _forget,
+            )
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
