@@ -54,6 +54,9 @@ class _WaitOp(HostOp):
         self.wait = wait
         self.result_types = result_types
 
+    def waiting_on(self) -> str | None:
+        return self.wait.label
+
     def finish(self) -> None:
         _write_results(self.results, self.result_types, self.wait.outcome())
 

@@ -99,6 +99,9 @@ class _Sleep(HostOp):
 
     __slots__ = ("args", "deadlines", "timer")
 
+    def waiting_on(self) -> str | None:
+        return "sleep"
+
     def __init__(
         self, guard: Guard, args: tuple[int, int, int], deadlines: list[float], timers: Timers
     ) -> None:
@@ -125,6 +128,9 @@ class _Yield(HostOp):
     __slots__ = ()
 
     is_yield = True
+
+    def waiting_on(self) -> str | None:
+        return None
 
     def __init__(self, guard: Guard) -> None:
         super().__init__(guard)
