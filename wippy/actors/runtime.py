@@ -346,8 +346,10 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        entry: str | None = None,
     ) -> Pid:
-        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start)."""
+        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start);
+        ``entry`` is the registry entry it runs, for introspection (default: its name)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
         host = self._host(host_id)
@@ -355,7 +357,7 @@ class Runtime:
         def make_body(record: ProcessRecord) -> ProcessBody:
             permit = host.queue.permit()
             record.permit = permit
-            record.entry = getattr(fn, "__qualname__", None) or repr(fn)
+            record.entry = entry or getattr(fn, "__qualname__", None) or repr(fn)
             record.role = getattr(fn, "wippy_role", None)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
@@ -376,7 +378,8 @@ class Runtime:
         function = self._programs.python_function(entry_id)
         if function is not None:
             return self.spawn_function_as(
-                function, host_id, args, parent=parent, monitor=monitor, link=link
+                function, host_id, args, parent=parent, monitor=monitor, link=link,
+                entry=entry_id,
             )
         program = self._programs.get(entry_id, host_id)
         try:
