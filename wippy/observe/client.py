@@ -120,9 +120,14 @@ def wait_gone(path: Path, timeout: float) -> bool:
 
 
 def _owner(path: Path) -> str:
-    try:
-        uid = os.stat(path).st_uid
-    except OSError:
+    """Who owns the socket (or, when we may not look inside its folder, the folder)."""
+    for candidate in (path, path.parent):
+        try:
+            uid = os.stat(candidate).st_uid
+            break
+        except OSError:
+            continue
+    else:
         return "another user"
     try:
         import pwd
