@@ -26,9 +26,12 @@ def wait_for_cancel(proc, name):
 
 _crashes = {}
 
-def crash_times(proc, name, times):
-    """Fails `times` times (counted in this wippy process), then waits for CANCEL."""
+def crash_times(proc, name, times, delay=0):
+    """Fails `times` times (counted in this wippy process), each after `delay` s, then waits
+    for CANCEL."""
     done = _crashes.get(name, 0)
+    if done < int(times) and delay:
+        proc.receive(timeout=float(delay))
     if done < int(times):
         _crashes[name] = done + 1
         raise RuntimeError(f"{name} crash {done + 1}")
@@ -54,14 +57,14 @@ def supervisor(name: str, *children: dict[str, Any], **fields: Any) -> dict[str,
             "children": list(children), "lifecycle": {"auto_start": True}, **fields}
 
 
-def tree_app(folder: Path, crashes: int = 0) -> Path:
+def tree_app(folder: Path, crashes: int = 0, delay: float = 0) -> Path:
     """A supervisor ``t:workers`` of a sleeping WASM guest (``sleepy``), a Python waiter
     (``calm``) and a child that crashes ``crashes`` times before it settles (``flaky``)."""
     write_yaml(folder, POOL, BIN, SLEEPER, WAITER, CRASHER, supervisor(
         "workers",
         {"id": "sleepy", "process": "t:sleeper", "args": [600_000]},
         {"id": "calm", "process": "t:waiter", "args": ["calm"]},
-        {"id": "flaky", "process": "t:crasher", "args": ["flaky", crashes]},
+        {"id": "flaky", "process": "t:crasher", "args": ["flaky", crashes, delay]},
         intensity=max(10, 2 * crashes), period="60s",
     ))
     (folder / "workers.py").write_text(WORKERS)

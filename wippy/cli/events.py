@@ -11,18 +11,21 @@ and ``output`` (``pid``, ``stream``, ``text``: what a guest wrote). An ``error``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import logging
 import re
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from ..actors import SHUTDOWN_KIND, Event, Pid, ProcessError
+from ..actors.function_body import current_process
 from ..actors.output import write_through
 from ..supervisors import SupervisionReport
 
@@ -31,13 +34,15 @@ FORMATS = ("text", "json")
 
 _ONE_CHILDREN = re.compile(r"\b1 children\b")
 _lock = threading.Lock()
+_stdout: Any = None  # the real stdout while Python processes' prints are captured
 
 
 def _write(line: str) -> None:
     """Writes one whole line to stdout at once (process threads print too)."""
     with _lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        out = _stdout or sys.stdout
+        out.write(line + "\n")
+        out.flush()
 
 
 def clock(at: float | None = None) -> str:
@@ -137,6 +142,11 @@ class EventLog:
         else:
             _write(f"{clock(at)}  SUPERVISION  {report_text(report)}")
 
+    def line(self, pid: Pid | None, stream: str, text: str) -> None:
+        """A line Python code printed (JSON mode)."""
+        self._emit(None, "output", pid=str(pid) if pid is not None else None, stream=stream,
+                   text=text)
+
     def output(self, pid: Pid, stream: str, data: bytes, at: float | None = None) -> None:
         """What a guest wrote: as it is (text), or as an ``output`` event (JSON)."""
         if self.json:
@@ -144,6 +154,50 @@ class EventLog:
                        text=data.decode("utf-8", "replace"))
         else:
             write_through(pid, stream, data)
+
+
+class _Lines(io.TextIOBase):
+    """A text stream that turns each line a thread writes into an ``output`` event (for the
+    prints of ``process.python`` functions under ``--log-format json``)."""
+
+    def __init__(self, log_: EventLog, name: str) -> None:
+        super().__init__()
+        self._log = log_
+        self._name = name
+        self._partial: dict[int, str] = {}
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        key = threading.get_ident()
+        pending = self._partial.pop(key, "") + text
+        *lines, rest = pending.split("\n")
+        if rest:
+            self._partial[key] = rest
+        proc = current_process()
+        pid = proc.pid if proc is not None else None
+        for line in lines:
+            self._log.line(pid, self._name, line + "\n")
+        return len(text)
+
+
+@contextlib.contextmanager
+def python_output(log_: EventLog) -> Iterator[None]:
+    """Under ``--log-format json``, what Python code prints on stdout/stderr becomes
+    ``output`` events (with the printing process's pid), so stdout stays JSON lines."""
+    global _stdout
+    if not log_.json:
+        yield
+        return
+    saved = sys.stdout, sys.stderr
+    _stdout = sys.stdout
+    sys.stdout, sys.stderr = _Lines(log_, "stdout"), _Lines(log_, "stderr")  # type: ignore
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        _stdout = None
 
 
 class JsonFormatter(logging.Formatter):

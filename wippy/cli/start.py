@@ -18,7 +18,7 @@ from ..config import LoadResult, Registry
 from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
 from ..wasm import WasmRuntime
 from .check import check_app, count, print_problems
-from .events import EventLog
+from .events import EventLog, python_output
 from .serve import Serving
 from .signals import Signals, signal_name
 
@@ -59,7 +59,7 @@ def start(loaded: LoadResult, options: StartOptions | None = None) -> int:
     if serving is None:
         return 1
     try:
-        with WasmRuntime() as wasm:
+        with WasmRuntime() as wasm, python_output(log_):
             # Checking first also compiles every module (progress on a cold cache) and keeps
             # compilation out of the services' start timeouts.
             report = check_app(loaded, wasm)
