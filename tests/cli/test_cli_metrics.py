@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,10 +69,17 @@ def test_metrics_during_a_crash_storm_match_the_events(storm: Started) -> None:
         storm.read_until('"event"')
     assert scrapes >= 3  # the storm lasts about 1.5 s
     storm.read_all_of("calm: running", "flaky: running")
+
+    def restarts() -> list[dict[str, Any]]:
+        reports = [e for e in json_lines(storm.head) if e["event"] == "supervision"]
+        return [e for e in reports if e["action"] == "restarted" and e["child"] == "flaky"]
+
+    while len(restarts()) < CRASHES:  # the last report may be printed after the child's line
+        storm.read_until('"restarted"')
     final = scrape(url)
-    events = json_lines([line for line in storm.head if line.startswith("{")])
+    events = json_lines(storm.head)
     reports = [e for e in events if e["event"] == "supervision"]
-    restarted = [e for e in reports if e["action"] == "restarted" and e["child"] == "flaky"]
+    restarted = restarts()
     crashed = [e for e in reports if e["action"] == "child_exit"
                and (e["error"] or {}).get("kind") == "exception"]
     assert len(restarted) == len(crashed) == CRASHES
