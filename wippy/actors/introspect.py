@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from wippy.actors.actor import ProcessRun
+from wippy.actors.counters import TableCounters
 from wippy.actors.pid import Pid
-from wippy.actors.table import ProcessRecord, TableCounters
+from wippy.actors.table import ProcessRecord
 from wippy.actors.wasm_body import WasmBody
 
 F = TypeVar("F", bound=Callable[..., object])

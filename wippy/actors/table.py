@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from wippy.actors.counters import NORMAL_EXIT, TableCounters
 from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameError
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
@@ -99,22 +100,6 @@ class TableStats:
     processes: int
     monitors: int
     links: int
-
-
-@dataclass(frozen=True)
-class TableCounters:
-    """What the table has counted since it was created: processes registered by ``(host,
-    kind)``, exits by ``(host, kind, error kind or "normal")``, messages delivered, and
-    counted monitor notifications by ``(source, event type, tag)`` (supervision reports)."""
-
-    spawns: dict[tuple[str, str], int]
-    exits: dict[tuple[str, str, str], int]
-    messages: int
-    notifications: dict[tuple[str, str, str], int]
-
-
-NORMAL_EXIT = "normal"
-"""The error-kind label of an exit without an error, in :class:`TableCounters`."""
 
 
 class ProcessTable:
