@@ -229,7 +229,9 @@ def test_the_table_comes_first_then_what_happened_while_starting(cache: Path,
     assert head[0] == "wippy: app started: 1 supervisor, 0 services, 1 host"
     assert [line.split()[:2] for line in head[1:3]] == [["host", "t:pool"],
                                                         ["supervisor", "t:once"]]
-    assert head[3] == "wippy: Ctrl-C or SIGTERM stops the app"
-    events = [re.sub(r"^\S+  ", "", line) for line in head[4:]]
+    assert head[3] == "wippy: wippy ps, top, stop and restart-child reach the app at " \
+        ".wippy/control.sock"
+    assert head[4] == "wippy: Ctrl-C or SIGTERM stops the app"
+    events = [re.sub(r"^\S+  ", "", line) for line in head[5:]]
     assert events[0] == "SUPERVISION  t:once: started - 1 child"
     assert events[-3:] == ["talker", "args", "said-at-start"]

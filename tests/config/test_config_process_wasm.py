@@ -78,7 +78,7 @@ def test_full_process_wasm(write_yaml: WriteYaml) -> None:
 # wippy.config.IMPORT_PROFILES: a profile added to or dropped from the code alone fails here.
 DOCUMENTED_PROFILES = (
     "wasi1", "wasi_snapshot_preview1", "wasi:cli", "wasi:filesystem", "wasi:clocks", "wasi:io",
-    "wasi:poll", "wasi:random", "wasi:sockets", "wasi:http",
+    "wasi:poll", "wasi:random", "wasi:sockets", "wasi:http", "wippy:process",
 )
 
 

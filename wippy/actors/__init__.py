@@ -40,6 +40,7 @@ from .events import (
 )
 from .function_body import FunctionBody, ProcessFunction
 from .host import HostConfig, HostState, HostStats
+from .introspect import STATES, ProcessInfo, RuntimeCounters, process_role
 from .output import OutputRouter
 from .pid import Pid
 from .process import Process, Target
@@ -53,6 +54,7 @@ __all__ = [
     "HANDLE_HOST",
     "LINK_DOWN",
     "SHUTDOWN_KIND",
+    "STATES",
     "SUPERVISION",
     "SUSPENDED",
     "ActorsError",
@@ -75,10 +77,12 @@ __all__ = [
     "ProcessError",
     "ProcessExitedError",
     "ProcessFunction",
+    "ProcessInfo",
     "ProcessTerminated",
     "Received",
     "ResourceLimitError",
     "Runtime",
+    "RuntimeCounters",
     "RuntimeStats",
     "RuntimeStoppedError",
     "Shutdown",
@@ -90,4 +94,5 @@ __all__ = [
     "UnknownHostError",
     "UnknownNameError",
     "WasmBody",
+    "process_role",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pykka
 
-from wippy.actors.body import CONTINUE, SUSPENDED, Finished, ProcessBody
+from wippy.actors.body import CONTINUE, SUSPENDED, Activity, Finished, ProcessBody
 from wippy.actors.errors import ProcessTerminated
 from wippy.actors.events import ProcessError
 from wippy.actors.pid import Pid
@@ -86,6 +86,16 @@ class StepInbox:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    @property
+    def running(self) -> bool:
+        """True while a worker runs a slice of the actor (an unlocked read)."""
+        return self._state == StepInbox._RUNNING
+
+    @property
+    def queued(self) -> bool:
+        """True while the actor waits in its run queue (an unlocked read)."""
+        return self._state == StepInbox._QUEUED
 
     def begin(self) -> None:
         """A worker starts a slice of the actor."""
@@ -162,6 +172,7 @@ class ProcessActor(pykka.Actor):
     def launch(cls, run: ProcessRun, queue: RunQueue) -> pykka.ActorRef[Any]:
         """Creates the actor and sends it Init; returns its ref."""
         actor = cls(run, queue)
+        run.inbox = actor.actor_inbox  # type: ignore[assignment]
         run.actor_ref = actor.actor_ref
         actor.actor_ref.tell(INIT)
         return actor.actor_ref
@@ -247,6 +258,7 @@ class ProcessRun:
         self._started = False
         self._closed = False
         self.actor_ref: pykka.ActorRef[Any] | None = None
+        self.inbox: StepInbox | None = None
         body.attach(self)
 
     @property
@@ -258,6 +270,22 @@ class ProcessRun:
     def observes_cancel(self) -> bool:
         """True when the body can see a CANCEL (and so gets a grace period)."""
         return self.body.observes_cancel
+
+    def activity(self) -> Activity:
+        """What the process is doing now (see :data:`~wippy.actors.body.Activity`): running
+        while a worker steps it, starting until it has started, runnable while queued,
+        suspended on ``receive`` while its mailbox is waited on, else what its body says.
+        Unlocked reads: a snapshot that may be a moment old."""
+        inbox = self.inbox
+        if inbox is not None and inbox.running:
+            return ("running", None)
+        if not self.record.started:
+            return ("starting", None)
+        if inbox is not None and inbox.queued:
+            return ("runnable", None)
+        if self.record.mailbox.waiting:
+            return ("suspended", "receive")
+        return self.body.activity()
 
     # -- BodyControl --------------------------------------------------------------------------
 

@@ -39,6 +39,12 @@ SUSPENDED: Final = _Outcome("SUSPENDED")
 
 StepOutcome = Finished | _Outcome
 
+Activity = tuple[str, "str | None"]
+"""What a process is doing, for introspection: ``(state, on)``. ``state`` is ``running`` (a
+worker or its own thread is running it now), ``runnable`` (waiting for a worker),
+``suspended`` (``on`` says on what: ``receive``, ``sleep``, ``host call``, ``thread``) or
+``starting`` (not started yet)."""
+
 
 class BodyControl(Protocol):
     """What a body may tell its process (from any thread)."""
@@ -96,6 +102,11 @@ class ProcessBody(abc.ABC):
 
         Raising fails the process with the error built from the exception.
         """
+
+    def activity(self) -> Activity:
+        """What the body does while its actor is idle (no worker steps it, its mailbox is not
+        being waited on): ``("suspended", on)`` by default. Any thread; must not block."""
+        return ("suspended", None)
 
     def interrupt(self, reason: str) -> None:  # noqa: B027 - optional hook
         """Asks a running body to stop soon; callable from any thread."""

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from wippy.actors.body import SUSPENDED, ProcessBody, StepOutcome
+from wippy.actors.body import SUSPENDED, Activity, ProcessBody, StepOutcome
 from wippy.actors.errors import ProcessTerminated
 from wippy.actors.scheduler import Permit, ThreadPool
 
@@ -89,6 +89,16 @@ class FunctionBody(ProcessBody):
             with self._lock:
                 self._done = True
             control.closed()
+
+    def activity(self) -> Activity:
+        """Runnable while it waits for a permit, running while it holds one, else on its
+        thread (between giving the permit back and blocking in ``receive``)."""
+        permit = self._permit
+        if permit.waiting:
+            return ("runnable", None)
+        if permit.held:
+            return ("running", None)
+        return ("suspended", "thread")
 
     def interrupt(self, reason: str) -> None:
         """Ends a wait for a permit; the function itself stops at its next wippy call."""

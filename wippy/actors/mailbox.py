@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from wippy.actors.events import Received
+from wippy.actors.events import Message, Received
 
 
 class MailboxClosed(Exception):
@@ -34,6 +34,8 @@ class Mailbox:
         self._removals = 0  # bumped on every removal so a selective scan knows to start over
         self._waiting = 0  # receivers blocked in get(): put() wakes them only when there are any
         self._watcher: Callable[[], None] | None = None
+        self.messages = 0
+        """How many messages (not events) were delivered here, counted under the lock."""
 
     @property
     def _cond(self) -> threading.Condition:
@@ -50,6 +52,8 @@ class Mailbox:
             if self._closed:
                 return False
             self._items.append(item)
+            if type(item) is Message:
+                self.messages += 1
             if self._waiting:
                 self._cond.notify_all()
             watcher = self._watcher
@@ -198,6 +202,12 @@ class Mailbox:
         if watcher is not None:
             watcher()
         return dropped
+
+    @property
+    def waiting(self) -> bool:
+        """True while a receiver is blocked in :meth:`get` or a watcher waits for a delivery
+        (an unlocked read, for introspection)."""
+        return self._waiting > 0 or self._watcher is not None
 
     @property
     def closed(self) -> bool:

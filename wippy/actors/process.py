@@ -272,7 +272,7 @@ class Process:
                 mailbox.unwatch()
             finish_timer()
 
-        wait = Wait(on_cancel=cancelled)
+        wait = Wait(on_cancel=cancelled, label="receive")
         if timeout is not None and timeout <= 0:
             try:
                 wait.complete(mailbox.get(0, accept))
@@ -304,14 +304,23 @@ class Process:
             return self._exited()
         return ProcessTerminated("process was stopped while waiting for a worker")
 
-    def notify_monitors(self, event_type: str, value: Any = None) -> int:
+    def notify_monitors(
+        self, event_type: str, value: Any = None, *, count_as: tuple[str, str] | None = None
+    ) -> int:
         """Sends ``Event(event_type, self.pid, value=value)`` to every monitor of this process.
 
-        Returns how many monitors got it. Used by supervisors for their SUPERVISION reports.
+        Returns how many monitors got it. Used by supervisors for their SUPERVISION reports;
+        ``count_as=(source, tag)`` also counts it in the runtime's counters (a supervisor's
+        name and the report's action), monitored or not.
         """
         self._check()
         event = Event(event_type, self._record.pid, value=value)
-        return self._runtime.table.notify_monitors(self._record.pid, event)
+        return self._runtime.table.notify_monitors(self._record.pid, event, count_as)
+
+    def describe(self, entry: str) -> None:
+        """Sets what introspection (``rt.processes()``, ``wippy ps``) shows as the entry this
+        process runs: a supervisor shows its name rather than its Python function."""
+        self._record.entry = entry
 
     def pending(self) -> int:
         """How many messages and events are waiting in the mailbox."""

@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,18 @@ from wippy.actors.errors import (
     SpawnError,
     UnknownHostError,
 )
-from wippy.actors.events import CANCEL, SHUTDOWN_KIND, TERMINATED, Event, Message, ProcessError
+from wippy.actors.events import (
+    CANCEL,
+    SHUTDOWN_KIND,
+    SUPERVISION,
+    TERMINATED,
+    Event,
+    Message,
+    ProcessError,
+)
 from wippy.actors.function_body import FunctionBody, ProcessFunction, current_process
 from wippy.actors.host import Host, HostConfig, HostState, HostStats
+from wippy.actors.introspect import FuelMeters, ProcessInfo, RuntimeCounters, describe_all
 from wippy.actors.limits import STEPPED_MAPS, THREAD_MAPS, MapBudget
 from wippy.actors.output import OutputRouter, sink_for, write_through
 from wippy.actors.pid import Pid, PidAllocator
@@ -61,7 +70,10 @@ class _State(enum.Enum):
 class RuntimeStats:
     """Sizes of the runtime's tables, for leak checks and monitoring: live processes,
     monitor/link edges, open handles, process actors not yet closed, pending cancel timers and
-    threads running blocking bodies."""
+    threads running blocking bodies; and totals since it started: processes spawned (handles
+    included), exits by error kind (``normal`` for none), messages delivered, and restarts and
+    give-ups by supervisor (or service) name. :meth:`Runtime.counters` has them in detail.
+    Equality compares the sizes only (leak checks compare a stats with all zeros)."""
 
     processes: int
     monitors: int
@@ -70,6 +82,11 @@ class RuntimeStats:
     actors: int
     cancel_timers: int
     threads: int = 0
+    spawns: int = field(default=0, compare=False)
+    exits: dict[str, int] = field(default_factory=dict, compare=False)
+    messages: int = field(default=0, compare=False)
+    restarts: dict[str, int] = field(default_factory=dict, compare=False)
+    give_ups: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 class Runtime:
@@ -106,6 +123,7 @@ class Runtime:
         self._pool = ThreadPool()
         self._timers = Timers()
         self._maps = MapBudget(map_limit)
+        self._fuel = FuelMeters()
         self._lock = threading.RLock()
         self._exits = threading.Condition(threading.Lock())
         self._actors = 0  # process actors not yet closed, guarded by _exits
@@ -296,16 +314,33 @@ class Runtime:
         return self._table.is_alive(self._table.resolve(pid))
 
     def stats(self) -> RuntimeStats:
-        """Current table sizes (processes, monitor/link edges, handles, actors, timers, threads)."""
+        """Current table sizes (processes, monitor/link edges, handles, actors, timers, threads)
+        and the main counters (spawns, exits by kind, messages, restarts and give-ups)."""
         table = self._table.stats()
         with self._lock:
             handles, timers = len(self._handles), len(self._graces)
         with self._exits:
             actors = self._actors
+        counters = self.counters()
         return RuntimeStats(
             table.processes, table.monitors, table.links, handles, actors, timers,
             self._pool.running,
+            spawns=sum(counters.spawns.values()),
+            exits=counters.exits_by_kind(),
+            messages=counters.messages,
+            restarts=counters.reports(SUPERVISION, "restarted"),
+            give_ups=counters.reports(SUPERVISION, "give_up"),
         )
+
+    def counters(self) -> RuntimeCounters:
+        """Everything counted since the runtime was created, in detail (by host, kind, error
+        kind, supervisor and action; fuel by entry): see :class:`RuntimeCounters`."""
+        return RuntimeCounters.of(self._table.counters(), self._fuel.totals())
+
+    def processes(self) -> list[ProcessInfo]:
+        """Every live process (handles included), in creation order, with its state now:
+        see :class:`~wippy.actors.ProcessInfo`. A snapshot; cheap enough to poll every second."""
+        return describe_all(self._table.records())
 
     # -- ProcessOps: what process handles ask -------------------------------------------------
 
@@ -318,8 +353,10 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        entry: str | None = None,
     ) -> Pid:
-        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start)."""
+        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start);
+        ``entry`` is the registry entry it runs, for introspection (default: its name)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
         host = self._host(host_id)
@@ -327,7 +364,8 @@ class Runtime:
         def make_body(record: ProcessRecord) -> ProcessBody:
             permit = host.queue.permit()
             record.permit = permit
-            record.entry = getattr(fn, "__qualname__", None) or repr(fn)
+            record.entry = entry or getattr(fn, "__qualname__", None) or repr(fn)
+            record.role = getattr(fn, "wippy_role", None)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
         return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link)
@@ -349,7 +387,8 @@ class Runtime:
             function = self._programs.python_function(entry_id)
             if function is not None:
                 return self.spawn_function_as(
-                    function, host_id, args, parent=parent, monitor=monitor, link=link
+                    function, host_id, args, parent=parent, monitor=monitor, link=link,
+                    entry=entry_id,
                 )
             program = self._programs.get(entry_id, host_id)
         try:
@@ -372,6 +411,7 @@ class Runtime:
                 on_overdue=lambda exc: self._table.kill(pid, ProcessError.from_exception(exc)),
                 slice_seconds=slice_seconds,
                 stdin=stdin,
+                on_fuel=self._fuel.meter(entry_id),
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
@@ -391,7 +431,7 @@ class Runtime:
         self._maps.check(maps, f"a {kind} process on host {host_id!r}")
         host.admit()
         try:
-            record = ProcessRecord(self._pids.allocate(host_id), kind)
+            record = ProcessRecord(self._pids.allocate(host_id), kind, parent=parent)
             run = ProcessRun(
                 record, make_body(record), self._table, self._on_started, self._on_closed,
                 host.started,

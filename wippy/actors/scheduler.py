@@ -62,13 +62,15 @@ class Permit:
     fail, as when the process is terminated while it waits for a permit.
     """
 
-    __slots__ = ("_event", "_queue", "cancelled", "held")
+    __slots__ = ("_event", "_queue", "cancelled", "held", "waiting")
 
     def __init__(self, queue: RunQueue) -> None:
         self._queue = queue
         self._event = threading.Event()
         self.held = False
         self.cancelled = False
+        self.waiting = False
+        """True while its body waits in the run queue for a permit (for introspection)."""
 
     def acquire(self) -> bool:
         """Takes a permit (no-op when held); False when cancelled instead."""
@@ -335,12 +337,14 @@ class RunQueue:
                 permit.held = True
                 return True
             permit._event.clear()
+            permit.waiting = True
             self._queue.append(permit)
             start = self._wake_locked()
         if start:
             self._start_thread()
         permit._event.wait()
         with self._cond:
+            permit.waiting = False
             if permit.cancelled and permit.held:
                 permit.held = False
                 self._busy -= 1

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from wippy.actors.counters import NORMAL_EXIT, TableCounters
 from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameError
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
@@ -35,6 +37,9 @@ class Interruptible(Protocol):
     @property
     def observes_cancel(self) -> bool:
         """True when the process can see a CANCEL (and so gets a grace period)."""
+
+    def activity(self) -> tuple[str, str | None]:
+        """What the process is doing now: ``(state, on)`` (see ``wippy.actors.body.Activity``)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,18 @@ class ProcessRecord:
     """The names registered to it (freed when it exits)."""
     entry: str | None = None
     """The registry entry (or function name) it runs, for introspection."""
+    parent: Pid | None = None
+    """The process that spawned it, if any (for introspection: the process tree)."""
+    role: str | None = None
+    """What its function says it is (``supervisor``, ``service``: see
+    :func:`~wippy.actors.process_role`), shown instead of ``kind``."""
+    spawned_at: float = field(default_factory=time.time)
+    """When it was created (``time.time()``)."""
+
+    @property
+    def shown_kind(self) -> str:
+        """Its kind for introspection: its ``role`` when it has one, else its ``kind``."""
+        return self.role or self.kind
 
 
 @dataclass(frozen=True)
@@ -86,12 +103,20 @@ class TableStats:
 
 
 class ProcessTable:
-    """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe."""
+    """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe.
+
+    It also counts spawns, exits, delivered messages and tagged notifications, each under the
+    lock its operation already holds (the table's, or the receiving mailbox's for messages).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[Pid, ProcessRecord] = {}
         self._names: dict[str, Pid] = {}
+        self._spawns: Counter[tuple[str, str]] = Counter()
+        self._exits: Counter[tuple[str, str, str]] = Counter()
+        self._notifications: Counter[tuple[str, str, str]] = Counter()
+        self._messages_of_exited = 0  # messages delivered to processes that have exited
 
     # -- names --------------------------------------------------------------------------------
 
@@ -166,6 +191,7 @@ class ProcessTable:
                 if other is not None and other not in self._records:
                     return False
             self._records[record.pid] = record
+            self._spawns[(record.pid.host, record.shown_kind)] += 1
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
                 self._records[monitor_by].monitoring.add(record.pid)
@@ -193,6 +219,24 @@ class ProcessTable:
         with self._lock:
             return sorted(p for p in self._records if host is None or p.host == host)
 
+    def records(self) -> list[ProcessRecord]:
+        """The live records, in creation order (a snapshot; read their fields, do not
+        change them)."""
+        with self._lock:
+            records = list(self._records.values())
+        records.sort(key=lambda r: r.pid)
+        return records
+
+    def counters(self) -> TableCounters:
+        """A snapshot of what has been counted (see :class:`TableCounters`)."""
+        with self._lock:
+            messages = self._messages_of_exited + sum(
+                r.mailbox.messages for r in self._records.values()
+            )
+            return TableCounters(
+                dict(self._spawns), dict(self._exits), messages, dict(self._notifications)
+            )
+
     def stats(self) -> TableStats:
         """Counts live processes and monitor/link edges (each link counted once per end)."""
         with self._lock:
@@ -212,12 +256,20 @@ class ProcessTable:
         record = self._records.get(pid)  # a single dict read is atomic
         return record is not None and record.mailbox.put(item)
 
-    def notify_monitors(self, pid: Pid, event: Event) -> int:
-        """Delivers ``event`` to every process monitoring ``pid``; returns how many got it."""
+    def notify_monitors(
+        self, pid: Pid, event: Event, count_as: tuple[str, str] | None = None
+    ) -> int:
+        """Delivers ``event`` to every process monitoring ``pid``; returns how many got it.
+
+        ``count_as=(source, tag)`` counts it in :meth:`counters` under ``(source, event.type,
+        tag)``, whether or not anyone monitors ``pid`` (supervisors count their reports so).
+        """
         with self._lock:
             record = self._records.get(pid)
             if record is None:
                 return 0
+            if count_as is not None:
+                self._notifications[(count_as[0], event.type, count_as[1])] += 1
             count = 0
             for watcher in record.monitors:
                 other = self._records.get(watcher)
@@ -311,6 +363,8 @@ class ProcessTable:
             return
         record.exit = ExitInfo(value, error, killed)
         record.mailbox.close()
+        self._messages_of_exited += record.mailbox.messages  # closed: no more will arrive
+        self._exits[(pid.host, record.shown_kind, error.kind if error else NORMAL_EXIT)] += 1
         exited.append(record)
         for name in record.names:
             if self._names.get(name) == pid:

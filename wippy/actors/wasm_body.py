@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from wippy.actors.body import CONTINUE, SUSPENDED, Finished, ProcessBody, StepOutcome
+from wippy.actors.body import CONTINUE, SUSPENDED, Activity, Finished, ProcessBody, StepOutcome
 from wippy.actors.scheduler import ThreadPool
-from wippy.wasm.api import Instance, OutputSink, PollStatus, Program
+from wippy.wasm.api import GuestUsage, Instance, OutputSink, PollStatus, Program
 from wippy.wasm.errors import Terminated
 from wippy.wasm.spec import InputStream
 
@@ -27,7 +27,8 @@ class WasmBody(ProcessBody):
     the guest's host interfaces see; ``slice`` is its time slice in seconds; ``stdin`` a live
     input it reads as its stdin (a terminal host's). ``on_overdue``
     receives the entry's ``ExecutionTimeout`` (from another thread) when ``max_execution``
-    passes while the guest runs or waits.
+    passes while the guest runs or waits. When the entry limits fuel or memory, :attr:`usage`
+    is the guest's use after its latest Step and ``on_fuel`` gets the fuel each Step used.
     """
 
     kind = "wasm"
@@ -44,6 +45,7 @@ class WasmBody(ProcessBody):
         context: object = None,
         slice_seconds: float | None = None,
         stdin: InputStream | None = None,
+        on_fuel: Callable[[int], None] | None = None,
     ) -> None:
         self._program = program
         self._args = tuple(args)
@@ -54,6 +56,10 @@ class WasmBody(ProcessBody):
         self._context = context
         self._slice = slice_seconds
         self._stdin = stdin
+        self._on_fuel = on_fuel
+        self._metered = True  # until the instance says it has nothing to report
+        self.usage: GuestUsage | None = None
+        """The guest's use of its limits after its latest Step (None: no limits, or not yet)."""
         self.threaded = not getattr(program, "steppable", False)
         self.holds_thread = self.threaded
         self.helpable = not self.threaded and not getattr(program, "may_block", True)
@@ -106,12 +112,38 @@ class WasmBody(ProcessBody):
         instance = self._instance
         if instance is None:
             raise Terminated(f"{self._program.entry_id}: not instantiated")
-        status = instance.poll()
+        try:
+            status = instance.poll()
+        finally:
+            if self._metered:
+                self._measure(instance)
         if status is PollStatus.DONE:
             return Finished(instance.result)
         if status is PollStatus.YIELDED:
             return CONTINUE
         return SUSPENDED
+
+    def _measure(self, instance: Instance) -> None:
+        """Records the guest's use of its limits after a poll (on the polling thread)."""
+        usage = instance.usage()
+        if usage is None:
+            self._metered = False
+            return
+        previous = self.usage
+        self.usage = usage
+        if self._on_fuel is not None and usage.fuel_used is not None:
+            before = previous.fuel_used if previous is not None else None
+            used = usage.fuel_used - (before or 0)
+            if used > 0:
+                self._on_fuel(used)
+
+    def activity(self) -> Activity:
+        """A stepped guest: what its pending host call waits on; a threaded one: its thread."""
+        if self.threaded:
+            return ("suspended", "thread")
+        instance = self._instance
+        on = instance.waiting_on() if instance is not None else None
+        return ("suspended", on or "host call")
 
     def _run_threaded(self) -> None:
         control = self.control
@@ -121,8 +153,10 @@ class WasmBody(ProcessBody):
             control.started()
             value = instance.call(self._args)
         except BaseException as exc:
+            self._measure_threaded(instance)
             control.fail(exc)
         else:
+            self._measure_threaded(instance)
             control.complete(value)
         finally:
             with self._lock:
@@ -131,6 +165,13 @@ class WasmBody(ProcessBody):
             if instance is not None:
                 instance.close()
             control.closed()
+
+    def _measure_threaded(self, instance: Instance | None) -> None:
+        if instance is not None and self._metered:
+            try:
+                self._measure(instance)
+            except Exception:  # an engine that cannot tell after a failure: nothing to report
+                self._metered = False
 
     def interrupt(self, reason: str) -> None:
         """Interrupts the guest (or keeps it from starting); any thread."""

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
 from ..config import (
@@ -23,6 +23,12 @@ from ..config import (
 )
 from .app import UsageError, find_command, runnable_entry
 from .check import print_problems
+
+if TYPE_CHECKING:
+    from .start import StartOptions
+
+LOG_FORMATS = ("text", "json")
+"""The values of ``start --log-format`` (see :mod:`wippy.cli.events`)."""
 
 log = logging.getLogger("wippy.cli")
 
@@ -67,12 +73,23 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                      help="arguments, passed as strings (converted to numeric parameter types)")
 
-    sub.add_parser(
+    start = sub.add_parser(
         "start", parents=[common], help="start the app and show what happens until stopped",
         description="Start every auto_start host, supervisor and service of the app, print "
         "what runs and every EXIT and supervision event, and stop everything in order on "
-        "Ctrl-C or SIGTERM (exit 0).",
+        "Ctrl-C, SIGTERM or `wippy stop` (exit 0). Local commands (ps, top, stop, "
+        "restart-child) reach it through its control socket.",
     )
+    start.add_argument("--control", metavar="PATH",
+                       help="the control socket (default: .wippy/control.sock in the app folder)")
+    start.add_argument("--no-control", action="store_true",
+                       help="do not open a control socket")
+    start.add_argument("--metrics", metavar="HOST:PORT",
+                       help="serve Prometheus metrics at http://HOST:PORT/metrics "
+                       "(e.g. 127.0.0.1:9464; port 0 picks a free port)")
+    start.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                       help="text (default) or json: one JSON object per event and log line")
+    _control_commands(sub, common)
     sub.add_parser(
         "check", parents=[common], help="verify hashes, compile every module, check the app",
         description="Load the app (checking every field and reference), verify every module's "
@@ -85,6 +102,44 @@ def parser() -> argparse.ArgumentParser:
     )
     hash_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return top
+
+
+def _control_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The commands that talk to a running `wippy start` through its control socket."""
+    socket = argparse.ArgumentParser(add_help=False)
+    socket.add_argument("--socket", metavar="PATH",
+                        help="the app's control socket (default: .wippy/control.sock in the "
+                        "app folder, -C)")
+    ps = sub.add_parser(
+        "ps", parents=[common, socket], help="list the running app's hosts and processes",
+        description="Print the hosts of the running app and its processes as a tree: pid, "
+        "name (a supervisor's child id or registered names), entry, kind, host, state "
+        "(running, runnable, starting, or suspended and on what), age, restarts, mailbox.",
+    )
+    ps.add_argument("--json", action="store_true", help="print the whole snapshot as JSON")
+    top = sub.add_parser(
+        "top", parents=[common, socket], help="a live view of the running app",
+        description="Show the process tree of the running app, refreshed in place, with "
+        "spawn, exit, restart and message rates and each host's run queue and workers. "
+        "Keys: s sort, / filter, t terminate the selected process, q quit.",
+    )
+    top.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                     help="seconds between refreshes (default 1)")
+    stop = sub.add_parser(
+        "stop", parents=[common, socket], help="stop the running app in order",
+        description="Stop the running app as SIGTERM does (services and supervisors in "
+        "reverse start order, then hosts) and wait until it has stopped.",
+    )
+    stop.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                      help="how long to wait for it to stop (default 120)")
+    restart = sub.add_parser(
+        "restart-child", parents=[common, socket],
+        help="restart a supervisor's child in the running app",
+        description="Restart child CHILD of supervisor SUP (its entry id or pid): a running "
+        "child is stopped by its shutdown setting, then started again.",
+    )
+    restart.add_argument("supervisor", metavar="SUP")
+    restart.add_argument("child", metavar="CHILD")
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -118,7 +173,12 @@ def _main(argv: Sequence[str] | None) -> int:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)  # also filters loggers whose own level a command lowers
-    handler.setFormatter(logging.Formatter("wippy: %(levelname)s %(name)s: %(message)s"))
+    if getattr(args, "log_format", "text") == "json":
+        from .events import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("wippy: %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
     config: str = getattr(args, "config", ".")
     try:
@@ -142,6 +202,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
     if args.command == "hash":
         return _hash(args.files)
+    if args.command in ("ps", "top", "stop", "restart-child"):
+        return _control(args, config)
     if args.command in ("check", "start"):
         loaded = read_app(config)  # every problem is theirs to report, with the later ones
         _import_path(loaded.registry.root)
@@ -151,7 +213,7 @@ def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
             return check(loaded)
         from .start import start
 
-        return start(loaded)
+        return start(loaded, _start_options(args, config))
     registry = load_registry(config)
     _import_path(registry.root)
     from .run import list_commands, run_entry
@@ -176,6 +238,43 @@ def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
                              "(drop --host)")
         return call_function(registry, entry_id, call_args, verbose > 0)
     return run_entry(registry, entry_id, call_args, args.host, verbose > 0)
+
+
+def _start_options(args: argparse.Namespace, config: str) -> StartOptions:
+    """``start``'s serving options; UsageError for a bad --metrics address."""
+    from ..observe import parse_address, socket_path
+    from .start import StartOptions
+
+    if args.no_control and args.control:
+        raise UsageError("--control and --no-control contradict each other")
+    control = None if args.no_control else Path(args.control or socket_path(config))
+    metrics = None
+    if args.metrics is not None:
+        try:
+            metrics = parse_address(args.metrics)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return StartOptions(control, metrics, args.log_format)
+
+
+def _control(args: argparse.Namespace, config: str) -> int:
+    from .control import ps, resolve_socket, restart_child, stop
+
+    path = resolve_socket(config, args.socket)
+    if args.command == "ps":
+        return ps(path, args.json)
+    if args.command == "stop":
+        if args.timeout <= 0:
+            raise UsageError(f"--timeout must be > 0, got {args.timeout:g}")
+        return stop(path, args.timeout)
+    if args.command == "restart-child":
+        return restart_child(path, args.supervisor, args.child)
+    if args.interval <= 0:
+        raise UsageError(f"--interval must be > 0, got {args.interval:g}")
+    from .top import top
+
+    status: int = top(path, args.interval)
+    return status
 
 
 def _import_path(root: Path) -> None:

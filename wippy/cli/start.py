@@ -1,23 +1,25 @@
-"""`wippy start`: run the app, report what happens, stop it in order on a signal."""
+"""`wippy start`: run the app, report what happens, stop it in order on a signal or on
+`wippy stop`; serve its control socket and, when asked, its Prometheus metrics."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
-import re
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..actors import EXIT, SHUTDOWN_KIND, SUPERVISION, Event, Pid, Process, SpawnError
-from ..actors.output import write_through
 from ..config import LoadResult, Registry
 from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
 from ..wasm import WasmRuntime
 from .check import check_app, count, print_problems
+from .events import EventLog, python_output
+from .serve import Serving
 from .signals import Signals, signal_name
 
 log = logging.getLogger("wippy.cli")
@@ -28,7 +30,17 @@ POLL = 0.1
 _KIND_LABELS = {"process.supervisor": "supervisor", "process.service": "service"}
 
 
-def start(loaded: LoadResult) -> int:
+@dataclass(frozen=True)
+class StartOptions:
+    """How ``wippy start`` serves the app: its control socket (None: none), its metrics
+    address (None: none) and the format of what it prints (``text`` or ``json``)."""
+
+    control: Path | None = None
+    metrics: tuple[str, int] | None = None
+    log_format: str = "text"
+
+
+def start(loaded: LoadResult, options: StartOptions | None = None) -> int:
     """Checks the app as ``wippy check`` does and, when it has no problem, starts it and prints
     its processes and their events until it ends.
 
@@ -36,23 +48,34 @@ def start(loaded: LoadResult) -> int:
     status is 1. SIGINT/SIGTERM stop the app in order (supervisors and services in reverse start
     order, then hosts) and return 0; a second signal while stopping exits at once with 130. When
     every supervisor and service has ended by itself, the app is stopped and the status is 0 if
-    they all ended normally, else 1. Returns 1 when the app fails to start.
+    they all ended normally, else 1. Returns 1 when the app fails to start, or when its control
+    socket or metrics address cannot be had (another ``wippy start`` runs the app, say).
     """
-    with WasmRuntime() as wasm:
-        # Checking first also compiles every module (progress on a cold cache) and keeps
-        # compilation out of the services' start timeouts.
-        report = check_app(loaded, wasm)
-        if print_problems(report.problems):
-            print("wippy: the app was not started", file=sys.stderr)
-            return 1
-        return _start(report.registry, wasm)
+    options = options or StartOptions()
+    log_ = EventLog(options.log_format)
+    # The control socket and metrics address first: a second start of a running app is
+    # refused before anything is compiled or started.
+    serving = Serving.open(options.control, options.metrics, str(loaded.registry.root))
+    if serving is None:
+        return 1
+    try:
+        with WasmRuntime() as wasm, python_output(log_):
+            # Checking first also compiles every module (progress on a cold cache) and keeps
+            # compilation out of the services' start timeouts.
+            report = check_app(loaded, wasm)
+            if print_problems(report.problems):
+                print("wippy: the app was not started", file=sys.stderr)
+                return 1
+            return _start(report.registry, wasm, log_, serving)
+    finally:
+        serving.close()
 
 
-def _start(registry: Registry, wasm: WasmRuntime) -> int:
+def _start(registry: Registry, wasm: WasmRuntime, log_: EventLog, serving: Serving) -> int:
     # Reports made while the app starts (before we can monitor its processes) come from the
     # log; from the moment they are monitored, from their SUPERVISION events.
     early = _EarlyReports()
-    held = _HeldOutput()
+    held = _HeldOutput(log_)
     reports = logging.getLogger("wippy.supervisors")
     level = reports.level
     reports.setLevel(logging.DEBUG)  # the handler of main() still filters what it shows
@@ -69,16 +92,17 @@ def _start(registry: Registry, wasm: WasmRuntime) -> int:
                 if signals.take():
                     rt.stop()
                     held.release([])
-                    _say("wippy: interrupted while starting; stopped")
+                    log_.note("wippy: interrupted while starting; stopped")
                     return 0
-                watch = _Watch(rt, rt.process())
+                watch = _Watch(rt, rt.process(), log_)
+                serving.attach(rt, watch.request_stop)
                 items = rt.app_status()
                 for item in items:
                     watch.follow(item.pid, item.entry_id,
                                  supervisor=item.kind == "process.supervisor")
                 reports.removeHandler(early)
                 reports.setLevel(level)
-                _print_started(rt, items)
+                _print_started(rt, items, log_, serving)
                 # What happened while the app started, in order: reports and guest output.
                 held.release([(created, lambda r=report, c=created: watch.show_report(r, c))
                               for created, report in early.reports])
@@ -95,24 +119,26 @@ class _HeldOutput:
     """The app's output router: holds what guests write while the app starts, so that the table
     of what runs comes first, then writes it through as it comes."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_: EventLog) -> None:
         self._lock = threading.Lock()
         self._held: list[tuple[float, Pid, str, bytes]] = []
         self._holding = True
+        self._log = log_
 
     def __call__(self, pid: Pid, stream: str, data: bytes) -> None:
         with self._lock:
             if self._holding:
                 self._held.append((time.time(), pid, stream, data))
                 return
-        write_through(pid, stream, data)
+        self._log.output(pid, stream, data)
 
     def release(self, shows: list[tuple[float, Any]]) -> None:
         """Writes the held output, merged by time with ``shows`` (``(time, print it)``), then
         lets output through."""
         with self._lock:  # guests writing meanwhile wait, so nothing overtakes what was held
+            out = self._log.output
             items: list[tuple[float, int, Any]] = [
-                (at, 0, lambda p=pid, s=stream, d=data: write_through(p, s, d))
+                (at, 0, lambda p=pid, s=stream, d=data, a=at: out(p, s, d, a))
                 for at, pid, stream, data in self._held]
             items += [(at, 1, show) for at, show in shows]
             for _, _, show in sorted(items, key=lambda item: (item[0], item[1])):
@@ -135,26 +161,31 @@ class _EarlyReports(logging.Handler):
             self.reports.append((record.created, record.args[0]))
 
 
-def _print_started(rt: AppRuntime, items: list[AppItem]) -> None:
+def _print_started(rt: AppRuntime, items: list[AppItem], log_: EventLog,
+                   serving: Serving) -> None:
     rows = [("host", host_id, "", rt.host_stats(host_id).state.value) for host_id in rt.hosts]
     rows += [(_KIND_LABELS.get(i.kind, i.kind), i.entry_id, str(i.pid), i.state) for i in items]
-    widths = [max((len(row[c]) for row in rows), default=0) for c in range(3)]
     kinds = [i.kind for i in items]
-    _say(f"wippy: app started: {count(kinds.count('process.supervisor'), 'supervisor')}, "
-         f"{count(kinds.count('process.service'), 'service')}, {count(len(rt.hosts), 'host')}")
-    for row in rows:
-        _say("  " + "  ".join(f"{cell:<{widths[c]}}" for c, cell in enumerate(row[:3]))
-             + "  " + row[3])
-    _say("wippy: Ctrl-C or SIGTERM stops the app")
+    log_.app_started(
+        f"wippy: app started: {count(kinds.count('process.supervisor'), 'supervisor')}, "
+        f"{count(kinds.count('process.service'), 'service')}, {count(len(rt.hosts), 'host')}",
+        rows,
+    )
+    for line, fields in serving.describe():
+        log_.note(line, **fields)
+    log_.note("wippy: Ctrl-C or SIGTERM stops the app")
 
 
 class _Watch:
     """Follows the app's top-level processes (and nested supervisors) through one handle and
     prints their EXIT and SUPERVISION events as they arrive."""
 
-    def __init__(self, rt: AppRuntime, me: Process) -> None:
+    def __init__(self, rt: AppRuntime, me: Process, log_: EventLog) -> None:
         self.rt = rt
         self.me = me
+        self.log = log_
+        self._stop_requested = threading.Event()
+        self._stopping = False
         self.names: dict[Pid, str] = {}
         self.top: dict[Pid, str] = {}  # the app's own items: the app ends when they all have
         self.failed = False
@@ -179,16 +210,28 @@ class _Watch:
             if child.type == "supervisor" and child.pid is not None:
                 self.follow(child.pid, f"{name}/{child.id}", supervisor=True, top=False)
 
+    def request_stop(self) -> str:
+        """Asks the watch loop for the ordered shutdown (``wippy stop``; any thread); says
+        what happens."""
+        if self._stopping:
+            return "already stopping"
+        self._stop_requested.set()
+        return "stopping"
+
     def run(self, signals: Signals) -> int:
         """Prints events until the app ends or a signal stops it; returns the exit status."""
         while self.top_running():
             arrived = signals.take()
             if arrived:
-                return self.stop_in_order(signals, arrived[0])
+                name = signal_name(arrived[0])
+                return self.stop_in_order(signals, name, name)
+            if self._stop_requested.is_set():
+                return self.stop_in_order(signals, "stop requested (`wippy stop`)", "wippy stop")
             self.next_event()
-        _say("wippy: every supervisor and service has ended: stopping the app")
+        self._stopping = True
+        self.log.note("wippy: every supervisor and service has ended: stopping the app")
         self.rt.stop()
-        _say("wippy: stopped")
+        self.log.note("wippy: stopped")
         return 1 if self.failed else 0
 
     def top_running(self) -> bool:
@@ -202,23 +245,24 @@ class _Watch:
         if isinstance(item, Event):
             self.show(item)
 
-    def stop_in_order(self, signals: Signals, signum: int) -> int:
+    def stop_in_order(self, signals: Signals, why: str, reason: str) -> int:
         """Stops the app as :meth:`AppRuntime.stop` does, through our handle so that every
         event is shown: each supervisor and service in reverse start order (CANCEL, then its
         EXIT: they apply their own shutdown timeouts), then the hosts. A further signal exits
-        at once (130). Returns 0."""
-        _say(f"wippy: {signal_name(signum)}: stopping the app")
+        at once (130). ``why`` is printed, ``reason`` is the JSON log's field. Returns 0."""
+        self._stopping = True
+        self.log.note(f"wippy: {why}: stopping the app", reason=reason)
         for pid in reversed(self.top):
             if pid not in self.names:
                 continue
             self.me.cancel(pid, reason="app stopping", grace=math.inf)
             while pid in self.names:
                 for again in signals.take():
-                    _say(f"wippy: {signal_name(again)} again: exiting without waiting")
+                    self.log.note(f"wippy: {signal_name(again)} again: exiting without waiting")
                     os._exit(130)
                 self.next_event()
         self.rt.stop()
-        _say("wippy: stopped")
+        self.log.note("wippy: stopped")
         return 0
 
     def show(self, event: Event) -> None:
@@ -230,12 +274,7 @@ class _Watch:
             error = event.error
             if error is not None and error.kind != SHUTDOWN_KIND:
                 self.failed = self.failed or event.pid in self.top  # nested: its parent's call
-                outcome = f"failed: {error}"
-            elif error is not None:
-                outcome = f"shut down: {error.message}"
-            else:
-                outcome = "ok" if event.value is None else f"ok: {_short(event.value)}"
-            _say(f"{_now(event.at)}  EXIT         {name} {event.pid}: {outcome}")
+            self.log.exit(name, event)
         elif (
             event.type == SUPERVISION
             and isinstance(event.value, SupervisionReport)
@@ -245,7 +284,7 @@ class _Watch:
 
     def show_report(self, report: SupervisionReport, at: float, pid: Pid | None = None) -> None:
         """Prints a report; notes a top-level give-up; follows a restarted child supervisor."""
-        _say(f"{_now(at)}  SUPERVISION  {_text(report)}")
+        self.log.report(report, at)
         if report.action == "give_up" and report.supervisor in self.top.values():
             self.failed = True  # it then exits with kind "shutdown", as in OTP
         if report.action == "restarted" and pid is not None and report.child_pid is not None:
@@ -262,28 +301,3 @@ class _Watch:
         for child in children:
             if child.pid == report.child_pid and child.type == "supervisor":
                 self.follow(child.pid, f"{name}/{child.id}", supervisor=True, top=False)
-
-
-_ONE_CHILDREN = re.compile(r"\b1 children\b")
-
-
-def _text(report: SupervisionReport) -> str:
-    """A report as one line, with the count of children in the right number."""
-    detail = _ONE_CHILDREN.sub("1 child", report.detail)
-    return str(report if detail == report.detail else dataclasses.replace(report, detail=detail))
-
-
-def _say(line: str) -> None:
-    """Writes one whole line to stdout at once (process threads print too)."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def _now(at: float | None = None) -> str:
-    stamp = time.time() if at is None else at
-    return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -56,7 +56,9 @@ class SupervisionReport:
 
 
 def report(proc: Process, item: SupervisionReport) -> None:
-    """Logs ``item`` on ``wippy.supervisors`` and sends it to the monitors of ``proc``."""
+    """Logs ``item`` on ``wippy.supervisors``, sends it to the monitors of ``proc`` and counts
+    it in the runtime's counters under the supervisor's name and the action (metrics read
+    restarts and give-ups there)."""
     logger.log(_LEVELS.get(item.action, logging.INFO), "%s", item)
     if proc.alive:
-        proc.notify_monitors(SUPERVISION, item)
+        proc.notify_monitors(SUPERVISION, item, count_as=(item.supervisor, item.action))

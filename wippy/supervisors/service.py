@@ -53,6 +53,7 @@ from wippy.actors import (
     Received,
     Runtime,
     SpawnError,
+    process_role,
 )
 from wippy.config.service import ProcessService
 from wippy.supervisors.children import exit_of, spawn_child, stop_child
@@ -452,5 +453,7 @@ class _Manager:
         self.report("shutdown", event.error, f"cancelled ({reason}); child {how}")
 
 
+@process_role("service")
 def _manage(proc: Process, spec: ServiceSpec) -> Any:
+    proc.describe(spec.label)
     return _Manager(proc, spec).run()

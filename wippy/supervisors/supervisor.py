@@ -29,6 +29,7 @@ from wippy.actors import (
     ProcessError,
     Shutdown,
     SpawnError,
+    process_role,
 )
 from wippy.config.supervisor import ProcessSupervisor
 from wippy.supervisors.children import await_exit, request_stop, spawn_child, stop_child
@@ -52,7 +53,8 @@ class ChildInfo:
     """One row of :meth:`Supervisor.which_children`.
 
     The child's ``id``, its ``pid`` (None unless running), its ``state``, whether it is a
-    ``"worker"`` or a ``"supervisor"``, and what it runs (``process``).
+    ``"worker"`` or a ``"supervisor"``, what it runs (``process``), and how many times this
+    supervisor has restarted it (``restarts``, for operators: ``wippy ps`` shows it).
     """
 
     id: str
@@ -60,6 +62,7 @@ class ChildInfo:
     state: ChildState
     type: Literal["worker", "supervisor"]
     process: str
+    restarts: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class _Child:
     args: tuple[Any, ...]
     pid: Pid | None = None
     restarting: bool = False
+    restarts: int = 0
 
     @property
     def id(self) -> str:
@@ -246,6 +250,7 @@ class SupervisorProcess:
                         self._retry.append(waiting)
                 self._report("restart_failed", child, None, exc.error, "will retry")
                 return
+            child.restarts += 1
             self._report("restarted", child, child.pid)
 
     def _run_retry(self) -> None:
@@ -375,7 +380,7 @@ class SupervisorProcess:
             "running" if child.pid is not None else "restarting" if child.restarting else "stopped"
         )
         kind: Literal["worker", "supervisor"] = "supervisor" if self._is_sup(child) else "worker"
-        return ChildInfo(child.id, child.pid, state, kind, child.spec.describe())
+        return ChildInfo(child.id, child.pid, state, kind, child.spec.describe(), child.restarts)
 
     def _is_sup(self, child: _Child) -> bool:
         process = child.spec.process
@@ -477,6 +482,7 @@ def _pid_of(child: _Child) -> Pid:
     return child.pid
 
 
+@process_role("supervisor")
 def supervisor_main(
     proc: Process,
     runtime: Runtime,
@@ -485,6 +491,7 @@ def supervisor_main(
     started: Future[Pid] | None,
 ) -> None:
     """The function a supervisor process runs (see :func:`wippy.supervisors.start_supervisor`)."""
+    proc.describe(spec.name or "supervisor")
     SupervisorProcess(proc, runtime, spec, parent).run(started)
 
 

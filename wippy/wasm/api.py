@@ -46,6 +46,15 @@ class Signature:
         return f"{self.export}({params}){arrow}"
 
 
+@dataclass(frozen=True)
+class GuestUsage:
+    """What a guest has used of the limits its entry sets: ``fuel_used`` (None without a
+    ``fuel`` limit) and ``memory_bytes``, its linear memory now (None without ``max_memory``)."""
+
+    fuel_used: int | None
+    memory_bytes: int | None
+
+
 class PollStatus(enum.Enum):
     """What one :meth:`Instance.poll` ended with."""
 
@@ -97,6 +106,18 @@ class Instance(abc.ABC):
 
     def set_slice(self, seconds: float | None) -> None:  # noqa: B027 - optional hook
         """Sets the time slice after which a running stepped guest yields (None: never)."""
+
+    def waiting_on(self) -> str | None:
+        """What a suspended stepped guest waits on, for introspection: ``sleep``, ``receive``,
+        ``host call``, ...; None when it waits on nothing (running, yielded, done) or the engine
+        cannot tell. Any thread; a snapshot."""
+        return None
+
+    def usage(self) -> GuestUsage | None:
+        """What the guest used of its entry's ``fuel`` and ``max_memory`` limits; None when the
+        entry sets neither or the engine cannot tell. Call it only between polls or calls (on the
+        thread that runs the guest)."""
+        return None
 
     @abc.abstractmethod
     def interrupt(self, reason: str = "terminated") -> None:

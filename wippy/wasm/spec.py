@@ -109,14 +109,18 @@ class Wait:
     from any thread. Its value becomes the host call's result; an error fails the guest.
 
     ``on_cancel`` runs (once) if the guest is dropped while it waits, to release what the wait
-    registered (a timer, a mailbox watch).
+    registered (a timer, a mailbox watch). ``label`` says what the guest waits on, for
+    introspection (``receive``; default ``host call``).
     """
 
-    __slots__ = ("_error", "_lock", "_on_cancel", "_state", "_value", "_waker")
+    __slots__ = ("_error", "_lock", "_on_cancel", "_state", "_value", "_waker", "label")
 
     _PENDING, _DONE, _CANCELLED = 0, 1, 2
 
-    def __init__(self, on_cancel: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self, on_cancel: Callable[[], object] | None = None, label: str = "host call"
+    ) -> None:
+        self.label = label
         self._lock = threading.Lock()
         self._state = Wait._PENDING
         self._value: Any = None

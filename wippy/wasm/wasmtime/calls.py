@@ -124,6 +124,10 @@ class HostOp:
     is_yield = False
     """True for ops whose only purpose is to give up the time slice (``sched_yield``)."""
 
+    def waiting_on(self) -> str | None:
+        """What a guest suspended in this op waits on, for introspection (any thread)."""
+        return "host call"
+
     def __init__(self, guard: Guard) -> None:
         self.guard = guard
         self.ready = False

@@ -22,7 +22,7 @@ from ..errors import LinkError, MemoryLimitExceeded, WasmError
 from ..profiles import PREVIEW1_MODULE, check_core_imports
 from ..spec import InputStream, ProgramSpec
 from ..values import convert_core_args, core_signature
-from .calls import CallFuture, call_async, drive, instantiate_async
+from .calls import CallFuture, HostOp, call_async, drive, instantiate_async
 from .guard import running
 from .host import define_host_modules, read_raw, write_raw
 from .interfaces import define_host_interfaces
@@ -256,6 +256,12 @@ class CoreInstance(StoreInstance):
 
     def set_slice(self, seconds: float | None) -> None:
         self.guard.slice = seconds
+
+    def waiting_on(self) -> str | None:
+        op: HostOp | None = self.guard.pending
+        if op is None or op.ready:
+            return None
+        return op.waiting_on()
 
     def poll(self) -> PollStatus:
         future = self._future

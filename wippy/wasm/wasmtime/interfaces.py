@@ -120,6 +120,9 @@ class _WaitOp(HostOp):
         self.wait = wait
         self.write = write
 
+    def waiting_on(self) -> str | None:
+        return self.wait.label
+
     def finish(self) -> None:
         self.write(self.results, self.wait.outcome())
 

@@ -124,6 +124,9 @@ class _Poll(HostOp):
 
     __slots__ = ("args", "stdin", "subs", "timer")
 
+    def waiting_on(self) -> str | None:
+        return "sleep"
+
     def __init__(
         self, guard: Guard, args: tuple[int, int], subs: list[_Sub], timers: Timers,
         stdin: InputStream | None,
@@ -161,6 +164,9 @@ class _Yield(HostOp):
     __slots__ = ()
 
     is_yield = True
+
+    def waiting_on(self) -> str | None:
+        return None
 
     def __init__(self, guard: Guard) -> None:
         super().__init__(guard)

