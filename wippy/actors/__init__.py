@@ -4,7 +4,8 @@ A :class:`Runtime` owns hosts (bounded worker pools), a process table and one ac
 Python code acts as a process through a :class:`Process` handle (``rt.process()``) or by running
 as a function process (``rt.spawn_function(fn, host, ...)``); ``process.wasm`` entries run as
 WebAssembly processes. Processes exchange :class:`Message` objects and receive :class:`Event`
-objects (EXIT, LINK_DOWN, CANCEL) about each other.
+objects (EXIT, LINK_DOWN, CANCEL, STARTED) about each other. Entry kinds built above this
+package (supervisors, services) plug into spawning through :func:`register_starter`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .events import (
     EXIT,
     LINK_DOWN,
     SHUTDOWN_KIND,
+    STARTED,
     SUPERVISION,
     Event,
     Message,
@@ -44,6 +46,7 @@ from .output import OutputRouter
 from .pid import Pid
 from .process import Process, Target
 from .runtime import HANDLE_HOST, Runtime, RuntimeStats
+from .starters import EntryStarter, Launched, await_launched, register_starter, waiting_process
 from .wasm_body import WasmBody
 
 __all__ = [
@@ -53,11 +56,13 @@ __all__ = [
     "HANDLE_HOST",
     "LINK_DOWN",
     "SHUTDOWN_KIND",
+    "STARTED",
     "SUPERVISION",
     "SUSPENDED",
     "ActorsError",
     "BodyControl",
     "EntryLoadError",
+    "EntryStarter",
     "Event",
     "Finished",
     "FunctionBody",
@@ -66,6 +71,7 @@ __all__ = [
     "HostState",
     "HostStats",
     "HostStoppedError",
+    "Launched",
     "Message",
     "NameTakenError",
     "OutputRouter",
@@ -90,4 +96,7 @@ __all__ = [
     "UnknownHostError",
     "UnknownNameError",
     "WasmBody",
+    "await_launched",
+    "register_starter",
+    "waiting_process",
 ]

@@ -28,15 +28,15 @@ class ProcessOps(Protocol):
 
     def spawn_entry(
         self, entry_id: str, host_id: str, args: tuple[Any, ...], *, parent: Pid | None,
-        monitor: bool, link: bool,
+        monitor: bool, link: bool, name: str | None = None,
     ) -> Pid:
-        """Spawns a registry entry (or added program)."""
+        """Spawns a registry entry (or added program), registered as ``name``."""
 
     def spawn_function_as(
         self, fn: Callable[..., Any], host_id: str, args: tuple[Any, ...], *,
-        parent: Pid | None, monitor: bool, link: bool,
+        parent: Pid | None, monitor: bool, link: bool, name: str | None = None,
     ) -> Pid:
-        """Spawns ``fn(proc, *args)``."""
+        """Spawns ``fn(proc, *args)``, registered as ``name``."""
 
     def cancel(self, pid: Pid, reason: str, grace: float | None, sender: Pid) -> bool:
         """Cancels ``pid`` (CANCEL and a grace period, or at once when it cannot see it)."""

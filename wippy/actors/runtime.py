@@ -31,6 +31,7 @@ from wippy.actors.pid import Pid, PidAllocator
 from wippy.actors.process import Process
 from wippy.actors.programs import Programs
 from wippy.actors.scheduler import ThreadPool
+from wippy.actors.starters import find_starter, start_entry
 from wippy.actors.table import ProcessRecord, ProcessTable
 from wippy.actors.wasm_body import WasmBody
 from wippy.timers import KeyedTimers, Timers
@@ -255,16 +256,23 @@ class Runtime:
             self._table.register(record)
         return proc
 
-    def spawn_function(self, fn: ProcessFunction, host_id: str, *args: Any) -> Pid:
+    def spawn_function(
+        self, fn: ProcessFunction, host_id: str, *args: Any, name: str | None = None
+    ) -> Pid:
         """Runs ``fn(proc, *args)`` as a process on ``host_id``; see :meth:`Process.spawn_function`.
 
         Raises a SpawnError subclass when the host is unknown, stopped or full.
         """
-        return self.spawn_function_as(fn, host_id, args, parent=None, monitor=False, link=False)
+        return self.spawn_function_as(
+            fn, host_id, args, parent=None, monitor=False, link=False, name=name
+        )
 
-    def spawn(self, entry_id: str, host_id: str, *args: Any) -> Pid:
-        """Spawns a program entry with no parent; see :meth:`Process.spawn`."""
-        return self.spawn_entry(entry_id, host_id, args, parent=None, monitor=False, link=False)
+    def spawn(self, entry_id: str, host_id: str, *args: Any, name: str | None = None) -> Pid:
+        """Spawns an entry with no parent; see :meth:`Process.spawn` (a supervisor or service
+        entry: returns once it has started)."""
+        return self.spawn_entry(
+            entry_id, host_id, args, parent=None, monitor=False, link=False, name=name
+        )
 
     def call(self, entry_id: str, *args: Any) -> Any:
         """Calls the ``function.wasm``/``function.wat`` entry ``entry_id`` with ``args`` on the
@@ -311,8 +319,10 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        name: str | None = None,
     ) -> Pid:
-        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start)."""
+        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start,
+        registered as ``name`` before it runs)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
         host = self._host(host_id)
@@ -323,7 +333,7 @@ class Runtime:
             record.entry = getattr(fn, "__qualname__", None) or repr(fn)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
-        return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link)
+        return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link, name)
 
     def spawn_entry(
         self,
@@ -334,13 +344,26 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        name: str | None = None,
     ) -> Pid:
-        """Spawns a registry entry (or added program) on behalf of ``parent``."""
+        """Spawns a registry entry (or added program) on behalf of ``parent``, registered as
+        ``name`` before it runs.
+
+        An entry of a kind with a registered starter (``process.supervisor``,
+        ``process.service``: see :mod:`wippy.actors.starters`) is started by it, and this
+        returns once it acknowledged its start (waiting is a receive of the spawning process).
+        """
         host = self._host(host_id)
+        starter = find_starter(self._registry, entry_id)
+        if starter is not None:
+            return start_entry(
+                self, starter, entry_id, host_id, args,
+                parent=parent, monitor=monitor, link=link, name=name,
+            )
         function = self._programs.python_function(entry_id)
         if function is not None:
             return self.spawn_function_as(
-                function, host_id, args, parent=parent, monitor=monitor, link=link
+                function, host_id, args, parent=parent, monitor=monitor, link=link, name=name
             )
         program = self._programs.get(entry_id, host_id)
         try:
@@ -364,7 +387,7 @@ class Runtime:
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
-        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link)
+        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link, name)
 
     def _spawn(
         self,
@@ -375,6 +398,7 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        name: str | None = None,
     ) -> Pid:
         host_id = host.host_id
         self._maps.check(maps, f"a {kind} process on host {host_id!r}")
@@ -392,6 +416,7 @@ class Runtime:
                 record,
                 monitor_by=parent if monitor else None,
                 link_to=parent if link else None,
+                name=name,
             )
             if not registered:
                 raise ProcessExitedError(f"process {parent} has exited")
@@ -458,7 +483,7 @@ class Runtime:
         return any(host.queue.run_one() for host in self._host_list)
 
     def _on_started(self, record: ProcessRecord) -> None:
-        record.started = True
+        self._table.mark_started(record.pid)
         for callback in record.on_started:
             try:
                 callback(record)

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameError
-from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
+from wippy.actors.events import (
+    EXIT,
+    LINK_DOWN,
+    LINKED,
+    NOPROC,
+    STARTED,
+    Event,
+    ProcessError,
+    Received,
+)
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
 
@@ -24,6 +33,15 @@ if TYPE_CHECKING:
     from wippy.actors.scheduler import Permit
 
 logger = logging.getLogger(__name__)
+
+
+def check_name(name: object) -> None:
+    """Raises ValueError unless ``name`` can be registered: a non-empty string that does not
+    start with ``<`` (which would read as a pid)."""
+    if not isinstance(name, str) or not name or name.startswith("<"):
+        raise ValueError(
+            f"a process name must be a non-empty string not starting with '<', got {name!r}"
+        )
 
 
 class Interruptible(Protocol):
@@ -65,6 +83,12 @@ class ProcessRecord:
     """A threaded body's claim on its host's workers (None otherwise); released while waiting."""
     started: bool = False
     """True once its Init completed (a guest instantiated, a function entered)."""
+    ready: bool = False
+    """True once it acknowledged its start itself (``Process.ready``)."""
+    ready_value: Any = None
+    """What it passed to ``Process.ready``."""
+    start_watchers: list[tuple[Pid, bool]] = field(default_factory=list)
+    """Processes waiting for its start: ``(watcher, ack)``; ack waits for ``ready``, not Init."""
     on_started: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (once) when the process has started."""
     exit: ExitInfo | None = None
@@ -101,18 +125,19 @@ class ProcessTable:
         Raises :class:`NameTakenError` when another live process has it, ValueError for a name
         that is empty or looks like a pid, :class:`ProcessExitedError` when ``pid`` is gone.
         """
-        if not isinstance(name, str) or not name or name.startswith("<"):
-            raise ValueError(f"a process name must be a non-empty string not starting with '<', "
-                             f"got {name!r}")
+        check_name(name)
         with self._lock:
             record = self._records.get(pid)
             if record is None:
                 raise ProcessExitedError(f"process {pid} has exited")
-            owner = self._names.get(name)
-            if owner is not None and owner != pid:
-                raise NameTakenError(name, owner)
-            self._names[name] = pid
-            record.names.add(name)
+            self._take_name(name, record)
+
+    def _take_name(self, name: str, record: ProcessRecord) -> None:
+        owner = self._names.get(name)
+        if owner is not None and owner != record.pid:
+            raise NameTakenError(name, owner)
+        self._names[name] = record.pid
+        record.names.add(name)
 
     def unregister_name(self, name: str, pid: Pid | None = None) -> bool:
         """Frees ``name`` (only if registered to ``pid``, when given); False when it was not."""
@@ -155,16 +180,28 @@ class ProcessTable:
             return dict(self._names)
 
     def register(
-        self, record: ProcessRecord, *, monitor_by: Pid | None = None, link_to: Pid | None = None
+        self,
+        record: ProcessRecord,
+        *,
+        monitor_by: Pid | None = None,
+        link_to: Pid | None = None,
+        name: str | None = None,
     ) -> bool:
-        """Adds ``record``, atomically monitored by and/or linked to an existing process.
+        """Adds ``record``, atomically monitored by and/or linked to an existing process and
+        registered as ``name``.
 
-        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive.
+        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. Raises
+        :class:`NameTakenError` (nothing added) when another live process has ``name``, and
+        ValueError for a bad name.
         """
+        if name is not None:
+            check_name(name)
         with self._lock:
             for other in (monitor_by, link_to):
                 if other is not None and other not in self._records:
                     return False
+            if name is not None:
+                self._take_name(name, record)
             self._records[record.pid] = record
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
@@ -173,6 +210,76 @@ class ProcessTable:
                 record.links.add(link_to)
                 self._records[link_to].links.add(record.pid)
             return True
+
+    # -- starts -------------------------------------------------------------------------------
+
+    def mark_started(self, pid: Pid) -> None:
+        """Records that ``pid``'s Init completed: its watchers that do not wait for an ack get
+        ``Event(STARTED, pid)``."""
+        with self._lock:
+            record = self._records.get(pid)
+            if record is None or record.started:
+                return
+            record.started = True
+            self._notify_start(record, ack=False, value=None)
+
+    def mark_ready(self, pid: Pid, value: Any = None) -> bool:
+        """Records ``pid``'s own acknowledgement of its start (the first one counts): every
+        watcher gets ``Event(STARTED, pid, value=value)``. False when it had acked already or
+        is gone (the ack is ignored)."""
+        with self._lock:
+            record = self._records.get(pid)
+            if record is None or record.ready:
+                return False
+            record.started = True  # a process that can ack has certainly been entered
+            record.ready, record.ready_value = True, value
+            self._notify_start(record, ack=False, value=None)
+            self._notify_start(record, ack=True, value=value)
+            return True
+
+    def _notify_start(self, record: ProcessRecord, *, ack: bool, value: Any) -> None:
+        waiting = [w for w, wants_ack in record.start_watchers if wants_ack == ack]
+        if not waiting:
+            return
+        record.start_watchers = [(w, a) for w, a in record.start_watchers if a != ack]
+        event = Event(STARTED, record.pid, value=value)
+        for watcher in waiting:
+            other = self._records.get(watcher)
+            if other is not None:
+                other.mailbox.put(event)
+
+    def watch_start(self, watcher: Pid, pid: Pid, *, ack: bool = False) -> bool:
+        """Sends ``watcher`` one ``Event(STARTED, pid)`` when ``pid`` has started: its Init
+        completed or, with ``ack``, it called ``ready`` (the event's ``value`` is the ack's).
+        At once when that already happened. False (nothing will come) when ``pid`` or
+        ``watcher`` is gone."""
+        with self._lock:
+            record = self._records.get(pid)
+            me = self._records.get(watcher)
+            if record is None or me is None:
+                return False
+            if record.ready or (record.started and not ack):
+                value = record.ready_value if ack else None
+                me.mailbox.put(Event(STARTED, pid, value=value))
+            elif (watcher, ack) not in record.start_watchers:
+                record.start_watchers.append((watcher, ack))
+            return True
+
+    def unwatch_start(self, watcher: Pid, pid: Pid) -> None:
+        """Cancels ``watcher``'s :meth:`watch_start` of ``pid`` (a STARTED already delivered
+        stays in its mailbox)."""
+        with self._lock:
+            record = self._records.get(pid)
+            if record is not None:
+                record.start_watchers = [
+                    (w, a) for w, a in record.start_watchers if w != watcher
+                ]
+
+    def is_monitoring(self, watcher: Pid, pid: Pid) -> bool:
+        """True when ``watcher`` monitors the live process ``pid``."""
+        with self._lock:
+            record = self._records.get(watcher)
+            return record is not None and pid in record.monitoring
 
     def get(self, pid: Pid) -> ProcessRecord | None:
         """The live record of ``pid``, or None when it has exited (or never existed)."""
@@ -335,6 +442,7 @@ class ProcessTable:
         record.monitors.clear()
         record.monitoring.clear()
         record.links.clear()
+        record.start_watchers.clear()  # they monitor it (or time out): the EXIT is the answer
 
     @staticmethod
     def _after_exit(record: ProcessRecord) -> None:
