@@ -44,8 +44,9 @@ from .function_body import FunctionBody, ProcessFunction
 from .host import HostConfig, HostState, HostStats
 from .output import OutputRouter
 from .pid import Pid
-from .process import Process, Target
+from .process import Process, Target, WatchStart
 from .runtime import HANDLE_HOST, Runtime, RuntimeStats
+from .start_watch import StartWatch
 from .starters import EntryStarter, Launched, await_launched, register_starter, waiting_process
 from .wasm_body import WasmBody
 
@@ -90,12 +91,14 @@ __all__ = [
     "Shutdown",
     "SpawnArgumentError",
     "SpawnError",
+    "StartWatch",
     "StepOutcome",
     "Target",
     "UnknownEntryError",
     "UnknownHostError",
     "UnknownNameError",
     "WasmBody",
+    "WatchStart",
     "await_launched",
     "register_starter",
     "waiting_process",

@@ -19,8 +19,9 @@ CANCEL: Final = "CANCEL"
 """Event type sent to a process asked to cancel (stop gracefully)."""
 
 STARTED: Final = "STARTED"
-"""Event type a process gets when a process whose start it watches has started (its Init
-completed, or, when it was asked to acknowledge, it called ``ready(value)``: ``value``)."""
+"""Event type a process gets when a process whose start it watches has started: its Init
+completed (``reason`` ``"init"``), or it acknowledged with ``ready(value)`` (``reason``
+``"ack"``, ``value`` the ack's)."""
 
 SUPERVISION: Final = "SUPERVISION"
 """Event type a supervisor or service sends its monitors about its children (restarts, ...)."""

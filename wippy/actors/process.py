@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from wippy.actors.errors import ProcessExitedError, ProcessTerminated
 from wippy.actors.events import EXIT, NOPROC, STARTED, Event, Message, ProcessError, Received
@@ -13,6 +13,7 @@ from wippy.actors.function_body import ProcessFunction
 from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
+from wippy.actors.start_watch import StartWatch
 from wippy.actors.table import ProcessRecord
 from wippy.wasm.spec import Wait
 
@@ -43,6 +44,10 @@ def _of(pid: Pid, event_type: str) -> Callable[[Received], bool]:
 
     return match
 
+
+WatchStart = Literal["init", "ack"] | None
+"""A spawn's ``watch_start``: get ``Event(STARTED)`` when the new process's Init completed
+(``"init"``) or when it acked with :meth:`Process.ready` (``"ack"``); None: no event."""
 
 Target = Pid | str
 """A process to act on: its pid, its pid as printed (``<app:processes.17>``) or a name it
@@ -97,9 +102,18 @@ class Process:
 
     # -- spawning ---------------------------------------------------------------------------
 
-    def spawn(self, entry_id: str, host_id: str, *args: Any, name: str | None = None) -> Pid:
+    def spawn(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
         """Spawns the entry ``entry_id`` on ``host_id`` with ``args``, registered as ``name``
-        (when given) before it runs.
+        (when given) before it runs. With ``watch_start`` (``"init"`` or ``"ack"``) this
+        process gets ``Event(STARTED, pid)`` once the new one started (see
+        :meth:`watch_start`), watched from the spawn so that it cannot be missed.
 
         A ``process.supervisor`` or ``process.service`` entry is started as its supervisor or
         service process (on ``host_id``; its children default to the entry's own ``host``),
@@ -109,40 +123,65 @@ class Process:
         entry, stopped or full host, arguments the program cannot take; for a supervisor or
         service: its start error) and :class:`~wippy.actors.NameTakenError` (``name`` is taken).
         """
-        return self._spawn_entry(entry_id, host_id, args, monitor=False, link=False, name=name)
+        return self._spawn_entry(entry_id, host_id, args, False, False, name, watch_start)
 
     def spawn_monitored(
-        self, entry_id: str, host_id: str, *args: Any, name: str | None = None
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
     ) -> Pid:
         """Like :meth:`spawn`, and this process monitors the new one from the start."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=True, link=False, name=name)
+        return self._spawn_entry(entry_id, host_id, args, True, False, name, watch_start)
 
-    def spawn_linked(self, entry_id: str, host_id: str, *args: Any, name: str | None = None) -> Pid:
+    def spawn_linked(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
         """Like :meth:`spawn`, and the new process is linked to this one from the start (a
         supervisor or service: once it has started, so a failed start is raised, not a link
         failure)."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=False, link=True, name=name)
+        return self._spawn_entry(entry_id, host_id, args, False, True, name, watch_start)
 
     def spawn_linked_monitored(
-        self, entry_id: str, host_id: str, *args: Any, name: str | None = None
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
     ) -> Pid:
         """Like :meth:`spawn`, both linked to and monitored by this process."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=True, link=True, name=name)
+        return self._spawn_entry(entry_id, host_id, args, True, True, name, watch_start)
 
     def _spawn_entry(
         self,
         entry_id: str,
         host_id: str,
         args: tuple[Any, ...],
-        *,
         monitor: bool,
         link: bool,
         name: str | None,
+        watch_start: WatchStart,
     ) -> Pid:
         self._check()
         return self._runtime.spawn_entry(
-            entry_id, host_id, args, parent=self.self, monitor=monitor, link=link, name=name
+            entry_id, host_id, args, parent=self.self, monitor=monitor, link=link, name=name,
+            watches=self._watches(watch_start),
         )
+
+    def _watches(self, watch_start: WatchStart) -> tuple[StartWatch, ...]:
+        if watch_start is None:
+            return ()
+        if watch_start not in ("init", "ack"):
+            raise ValueError(f"watch_start must be 'init', 'ack' or None, got {watch_start!r}")
+        return (StartWatch(self.self, ack=watch_start == "ack"),)
 
     def spawn_function(
         self,
@@ -152,9 +191,10 @@ class Process:
         monitor: bool = False,
         link: bool = False,
         name: str | None = None,
+        watch_start: WatchStart = None,
     ) -> Pid:
-        """Runs ``fn(proc, *args)`` as a new process on ``host_id``, optionally monitored/linked
-        and registered as ``name`` (before it runs).
+        """Runs ``fn(proc, *args)`` as a new process on ``host_id``, optionally monitored/linked,
+        registered as ``name`` (before it runs) and its start watched (as :meth:`spawn`).
 
         Its return value is its EXIT value; an exception it raises is its EXIT error. Raises a
         :class:`~wippy.actors.SpawnError` subclass when the host is unknown, stopped or full,
@@ -162,7 +202,8 @@ class Process:
         """
         self._check()
         return self._runtime.spawn_function_as(
-            fn, host_id, args, parent=self.self, monitor=monitor, link=link, name=name
+            fn, host_id, args, parent=self.self, monitor=monitor, link=link, name=name,
+            watches=self._watches(watch_start),
         )
 
     def call(self, entry_id: str, *args: Any) -> Any:
@@ -394,37 +435,54 @@ class Process:
         (``pid`` keeps running: terminate it if it must not). Waiting is a :meth:`receive`:
         other items stay queued and a function process gives its permit back meanwhile. This
         process monitors ``pid`` for the wait when it does not already; then no EXIT of
-        ``pid`` is left in the mailbox afterwards, and neither is a STARTED that came late.
+        ``pid`` is left in the mailbox afterwards, and no STARTED of it is in any case. A
+        process that may exit at once must be spawned with ``watch_start``, so that its start
+        is seen even when it has exited before this is called.
         """
         self._check()
         table = self._runtime.table
         target = table.resolve(pid)
         me = self.self
-        monitored = table.is_monitoring(me, target)
+        monitoring = table.is_monitoring(me, target)
+        monitored = monitoring is not False  # gone: no monitor of ours to add or remove
         if not monitored:
             table.monitor(me, target)
 
+        kind = "ack" if ack else "init"
+
+        def started(item: Received) -> bool:
+            return (
+                isinstance(item, Event)
+                and item.type == STARTED
+                and item.pid == target
+                and item.reason == kind
+            )
+
+        exited = _of(target, EXIT)
+
         def outcome(item: Received) -> bool:
-            return isinstance(item, Event) and item.pid == target and item.type in (STARTED, EXIT)
+            return started(item) or exited(item)
 
         item: Received | None
         try:
             if table.watch_start(me, target, ack=ack) or not monitored:
                 item = self.receive(timeout, match=outcome)  # gone: the monitor's noproc EXIT
-            else:  # gone, and its EXIT is ours already (queued, or taken before)
+            else:  # gone: what the spawn's watch or our monitor queued, else a noproc EXIT
                 item = self.receive(0, match=outcome) or Event(EXIT, target, error=NOPROC)
         finally:
-            table.unwatch_start(me, target)
+            table.unwatch_start(me, target, ack=ack)
             if not monitored and self.alive:
                 table.unmonitor(me, target)
         assert item is None or isinstance(item, Event)
         mailbox = self._record.mailbox
         try:
-            if item is None:
-                mailbox.get(0, _of(target, STARTED))  # it acked after the timeout: ignored
+            # Another STARTED: one that came after the timeout (a late ack is ignored), or a
+            # second one when the spawn watched the start as well.
+            while mailbox.get(0, started) is not None:
+                pass
             # What the wait's own monitor delivered: a later EXIT, or a noproc one when the
             # process exited (its EXIT queued already) just before the monitor was set.
-            while not monitored and mailbox.get(0, _of(target, EXIT)) is not None:
+            while not monitored and mailbox.get(0, exited) is not None:
                 pass
         except MailboxClosed:
             raise self._exited() from None

@@ -31,6 +31,7 @@ from wippy.actors.pid import Pid, PidAllocator
 from wippy.actors.process import Process
 from wippy.actors.programs import Programs
 from wippy.actors.scheduler import ThreadPool
+from wippy.actors.start_watch import StartWatch
 from wippy.actors.starters import find_starter, start_entry
 from wippy.actors.table import ProcessRecord, ProcessTable
 from wippy.actors.wasm_body import WasmBody
@@ -320,9 +321,10 @@ class Runtime:
         monitor: bool,
         link: bool,
         name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
         """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start,
-        registered as ``name`` before it runs)."""
+        registered as ``name`` before it runs, its start watched by ``watches``)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
         host = self._host(host_id)
@@ -333,7 +335,9 @@ class Runtime:
             record.entry = getattr(fn, "__qualname__", None) or repr(fn)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
-        return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link, name)
+        return self._spawn(
+            host, "function", THREAD_MAPS, make_body, parent, monitor, link, name, watches
+        )
 
     def spawn_entry(
         self,
@@ -345,9 +349,10 @@ class Runtime:
         monitor: bool,
         link: bool,
         name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
         """Spawns a registry entry (or added program) on behalf of ``parent``, registered as
-        ``name`` before it runs.
+        ``name`` before it runs, its start watched by ``watches``.
 
         An entry of a kind with a registered starter (``process.supervisor``,
         ``process.service``: see :mod:`wippy.actors.starters`) is started by it, and this
@@ -358,12 +363,13 @@ class Runtime:
         if starter is not None:
             return start_entry(
                 self, starter, entry_id, host_id, args,
-                parent=parent, monitor=monitor, link=link, name=name,
+                parent=parent, monitor=monitor, link=link, name=name, watches=watches,
             )
         function = self._programs.python_function(entry_id)
         if function is not None:
             return self.spawn_function_as(
-                function, host_id, args, parent=parent, monitor=monitor, link=link, name=name
+                function, host_id, args, parent=parent, monitor=monitor, link=link, name=name,
+                watches=watches,
             )
         program = self._programs.get(entry_id, host_id)
         try:
@@ -387,7 +393,7 @@ class Runtime:
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
-        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link, name)
+        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link, name, watches)
 
     def _spawn(
         self,
@@ -399,6 +405,7 @@ class Runtime:
         monitor: bool,
         link: bool,
         name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
         host_id = host.host_id
         self._maps.check(maps, f"a {kind} process on host {host_id!r}")
@@ -417,6 +424,7 @@ class Runtime:
                 monitor_by=parent if monitor else None,
                 link_to=parent if link else None,
                 name=name,
+                watches=watches,
             )
             if not registered:
                 raise ProcessExitedError(f"process {parent} has exited")

@@ -35,6 +35,7 @@ from wippy.actors.events import EXIT, Event
 from wippy.actors.function_body import current_process
 from wippy.actors.pid import Pid
 from wippy.actors.process import Process
+from wippy.actors.start_watch import StartWatch
 
 if TYPE_CHECKING:
     from wippy.actors.runtime import Runtime
@@ -47,14 +48,15 @@ logger = logging.getLogger(__name__)
 class Launched:
     """A process a starter launched, and how to wait for its start.
 
-    ``timeout``: seconds it may take to call ``ready()`` (None: no bound). ``failed(event)``
-    makes the error to raise when it exits first (``event`` is its EXIT) or, with None, when
-    the timeout passed first.
+    ``timeout``: seconds it may take to start (None: no bound). ``failed(event)`` makes the
+    error to raise when it exits first (``event`` is its EXIT) or, with None, when the timeout
+    passed first. ``ack``: it counts as started once it called ``ready()`` (not at its Init).
     """
 
     pid: Pid
     timeout: float | None
     failed: Callable[[Event | None], BaseException]
+    ack: bool = True
 
 
 class EntryStarter(Protocol):
@@ -70,11 +72,12 @@ class EntryStarter(Protocol):
         parent: Pid | None,
         monitor: bool,
         name: str | None,
+        watches: tuple[StartWatch, ...],
     ) -> Launched:
         """Spawns the process of ``entry_id`` on ``host_id`` (monitored by ``parent`` when
-        ``monitor``; registered as ``name``, or as the starter decides when None; never
-        linked: linking follows the ack) without waiting for it. Raises a SpawnError (or
-        NameTakenError) when it cannot be spawned."""
+        ``monitor``; registered as ``name``, or as the starter decides when None; its start
+        watched by ``watches`` from the spawn; never linked: linking follows the ack) without
+        waiting for it. Raises a SpawnError (or NameTakenError) when it cannot be spawned."""
 
 
 _STARTERS: dict[type, EntryStarter] = {}
@@ -108,12 +111,15 @@ def start_entry(
     monitor: bool,
     link: bool,
     name: str | None,
+    watches: tuple[StartWatch, ...] = (),
 ) -> Pid:
     """Launches ``entry_id`` through ``starter`` and waits for its start (see the module
-    documentation); returns its pid. Raises what the starter raises for a failed start."""
+    documentation); returns its pid. ``watches`` are the spawner's own watches of its start.
+    Raises what the starter raises for a failed start."""
     with waiting_process(runtime, parent) as waiter:
         launched = starter.launch(
-            runtime, entry_id, host_id, args, parent=parent, monitor=monitor, name=name
+            runtime, entry_id, host_id, args, parent=parent, monitor=monitor, name=name,
+            watches=(StartWatch(waiter.pid, ack=True), *watches),
         )
         return await_launched(runtime, waiter, launched, link=link)
 
@@ -140,8 +146,8 @@ def waiting_process(runtime: Runtime, parent: Pid | None) -> Iterator[Process]:
 
 
 def await_launched(runtime: Runtime, waiter: Process, launched: Launched, *, link: bool) -> Pid:
-    """Waits (as ``waiter``) for ``launched`` to acknowledge its start; then links ``waiter``
-    to it when ``link``. Returns its pid.
+    """Waits (as ``waiter``) for ``launched`` to start (to ack it, when ``launched.ack``);
+    then links ``waiter`` to it when ``link``. Returns its pid.
 
     Raises ``launched.failed(...)`` when it exits first or its timeout passes first (it is
     then terminated); re-raises what interrupts the wait (``waiter`` terminated) after
@@ -149,7 +155,7 @@ def await_launched(runtime: Runtime, waiter: Process, launched: Launched, *, lin
     """
     pid = launched.pid
     try:
-        event = waiter.await_started(pid, ack=True, timeout=launched.timeout)
+        event = waiter.await_started(pid, ack=launched.ack, timeout=launched.timeout)
     except BaseException:
         runtime.terminate(pid)  # the waiter may be gone: ask the runtime
         raise

@@ -11,23 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameError
-from wippy.actors.events import (
-    EXIT,
-    LINK_DOWN,
-    LINKED,
-    NOPROC,
-    STARTED,
-    Event,
-    ProcessError,
-    Received,
-)
+from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
+from wippy.actors.start_watch import StartTracking, StartWatch
 
 if TYPE_CHECKING:
     from wippy.actors.scheduler import Permit
@@ -87,8 +79,8 @@ class ProcessRecord:
     """True once it acknowledged its start itself (``Process.ready``)."""
     ready_value: Any = None
     """What it passed to ``Process.ready``."""
-    start_watchers: list[tuple[Pid, bool]] = field(default_factory=list)
-    """Processes waiting for its start: ``(watcher, ack)``; ack waits for ``ready``, not Init."""
+    start_watchers: list[StartWatch] = field(default_factory=list)
+    """Processes waiting for its start (see :mod:`wippy.actors.start_watch`)."""
     on_started: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (once) when the process has started."""
     exit: ExitInfo | None = None
@@ -109,7 +101,7 @@ class TableStats:
     links: int
 
 
-class ProcessTable:
+class ProcessTable(StartTracking):
     """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe."""
 
     def __init__(self) -> None:
@@ -186,9 +178,10 @@ class ProcessTable:
         monitor_by: Pid | None = None,
         link_to: Pid | None = None,
         name: str | None = None,
+        watches: Sequence[StartWatch] = (),
     ) -> bool:
-        """Adds ``record``, atomically monitored by and/or linked to an existing process and
-        registered as ``name``.
+        """Adds ``record``, atomically monitored by and/or linked to an existing process,
+        registered as ``name`` and with ``watches`` on its start (so none can be missed).
 
         Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. Raises
         :class:`NameTakenError` (nothing added) when another live process has ``name``, and
@@ -203,6 +196,7 @@ class ProcessTable:
             if name is not None:
                 self._take_name(name, record)
             self._records[record.pid] = record
+            record.start_watchers.extend(w for w in watches if w not in record.start_watchers)
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
                 self._records[monitor_by].monitoring.add(record.pid)
@@ -211,73 +205,12 @@ class ProcessTable:
                 self._records[link_to].links.add(record.pid)
             return True
 
-    # -- starts -------------------------------------------------------------------------------
-
-    def mark_started(self, pid: Pid) -> None:
-        """Records that ``pid``'s Init completed: its watchers that do not wait for an ack get
-        ``Event(STARTED, pid)``."""
+    def is_monitoring(self, watcher: Pid, pid: Pid) -> bool | None:
+        """True when ``watcher`` monitors ``pid``, False when not, None when ``pid`` is gone
+        (whether an EXIT of it is queued for ``watcher`` then depends on the past)."""
         with self._lock:
-            record = self._records.get(pid)
-            if record is None or record.started:
-                return
-            record.started = True
-            self._notify_start(record, ack=False, value=None)
-
-    def mark_ready(self, pid: Pid, value: Any = None) -> bool:
-        """Records ``pid``'s own acknowledgement of its start (the first one counts): every
-        watcher gets ``Event(STARTED, pid, value=value)``. False when it had acked already or
-        is gone (the ack is ignored)."""
-        with self._lock:
-            record = self._records.get(pid)
-            if record is None or record.ready:
-                return False
-            record.started = True  # a process that can ack has certainly been entered
-            record.ready, record.ready_value = True, value
-            self._notify_start(record, ack=False, value=None)
-            self._notify_start(record, ack=True, value=value)
-            return True
-
-    def _notify_start(self, record: ProcessRecord, *, ack: bool, value: Any) -> None:
-        waiting = [w for w, wants_ack in record.start_watchers if wants_ack == ack]
-        if not waiting:
-            return
-        record.start_watchers = [(w, a) for w, a in record.start_watchers if a != ack]
-        event = Event(STARTED, record.pid, value=value)
-        for watcher in waiting:
-            other = self._records.get(watcher)
-            if other is not None:
-                other.mailbox.put(event)
-
-    def watch_start(self, watcher: Pid, pid: Pid, *, ack: bool = False) -> bool:
-        """Sends ``watcher`` one ``Event(STARTED, pid)`` when ``pid`` has started: its Init
-        completed or, with ``ack``, it called ``ready`` (the event's ``value`` is the ack's).
-        At once when that already happened. False (nothing will come) when ``pid`` or
-        ``watcher`` is gone."""
-        with self._lock:
-            record = self._records.get(pid)
-            me = self._records.get(watcher)
-            if record is None or me is None:
-                return False
-            if record.ready or (record.started and not ack):
-                value = record.ready_value if ack else None
-                me.mailbox.put(Event(STARTED, pid, value=value))
-            elif (watcher, ack) not in record.start_watchers:
-                record.start_watchers.append((watcher, ack))
-            return True
-
-    def unwatch_start(self, watcher: Pid, pid: Pid) -> None:
-        """Cancels ``watcher``'s :meth:`watch_start` of ``pid`` (a STARTED already delivered
-        stays in its mailbox)."""
-        with self._lock:
-            record = self._records.get(pid)
-            if record is not None:
-                record.start_watchers = [
-                    (w, a) for w, a in record.start_watchers if w != watcher
-                ]
-
-    def is_monitoring(self, watcher: Pid, pid: Pid) -> bool:
-        """True when ``watcher`` monitors the live process ``pid``."""
-        with self._lock:
+            if pid not in self._records:
+                return None
             record = self._records.get(watcher)
             return record is not None and pid in record.monitoring
 
