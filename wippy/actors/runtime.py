@@ -477,9 +477,10 @@ class Runtime:
         if self._table.kill(pid, TERMINATED):
             logger.info("process %s did not exit within its cancel grace period", pid)
 
-    def terminate(self, pid: Pid) -> bool:
-        """Ends ``pid`` now (error kind ``terminated``); False when it is gone."""
-        return self._table.kill(pid, TERMINATED)
+    def terminate(self, pid: Pid | str) -> bool:
+        """Ends ``pid`` (or the process registered under a name) now (error kind
+        ``terminated``); False when it is gone. Raises UnknownNameError for an unknown name."""
+        return self._table.kill(self._table.resolve(pid), TERMINATED)
 
     def close_handle(self, pid: Pid, error: ProcessError | None) -> None:
         """Exits the handle process ``pid`` normally or with ``error``."""

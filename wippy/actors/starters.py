@@ -15,7 +15,9 @@ as OTP's ``proc_lib:start_link`` waits for ``init_ack``:
 - ``Event(STARTED)`` from the new process (its ``ready()``) ends it: the spawn returns the pid,
   and only then links the spawner to it when asked (a start failure must not fail the spawner
   through the link: it is raised instead, as any spawn error);
-- its EXIT first is a start failure: the starter turns it into the error raised;
+- its EXIT first is a start failure: the starter turns it into the error raised (the waiting
+  process monitors it from its spawn, so that no exit is missed; the monitor is dropped
+  afterwards unless the spawn asked for one);
 - the starter's timeout passing first terminates it (a late ack is ignored): a start failure;
 - the spawner failing meanwhile (terminated) terminates it too: nothing is left unowned.
 
@@ -118,10 +120,10 @@ def start_entry(
     Raises what the starter raises for a failed start."""
     with waiting_process(runtime, parent) as waiter:
         launched = starter.launch(
-            runtime, entry_id, host_id, args, parent=parent, monitor=monitor, name=name,
+            runtime, entry_id, host_id, args, parent=waiter.pid, monitor=True, name=name,
             watches=(StartWatch(waiter.pid, ack=True), *watches),
         )
-        return await_launched(runtime, waiter, launched, link=link)
+        return await_launched(runtime, waiter, launched, link=link, monitor=monitor)
 
 
 @contextlib.contextmanager
@@ -145,9 +147,13 @@ def waiting_process(runtime: Runtime, parent: Pid | None) -> Iterator[Process]:
         yield handle
 
 
-def await_launched(runtime: Runtime, waiter: Process, launched: Launched, *, link: bool) -> Pid:
-    """Waits (as ``waiter``) for ``launched`` to start (to ack it, when ``launched.ack``);
-    then links ``waiter`` to it when ``link``. Returns its pid.
+def await_launched(
+    runtime: Runtime, waiter: Process, launched: Launched, *, link: bool, monitor: bool = True
+) -> Pid:
+    """Waits (as ``waiter``, which must monitor it from its spawn, so that an exit cannot be
+    missed) for ``launched`` to start (to ack it, when ``launched.ack``); then links
+    ``waiter`` to it when ``link``, and, unless ``monitor``, stops monitoring it and drops what
+    the monitor brought (events from it: reports, an EXIT). Returns its pid.
 
     Raises ``launched.failed(...)`` when it exits first or its timeout passes first (it is
     then terminated); re-raises what interrupts the wait (``waiter`` terminated) after
@@ -169,8 +175,16 @@ def await_launched(runtime: Runtime, waiter: Process, launched: Launched, *, lin
         raise launched.failed(event)
     if link:
         waiter.link(pid)
+    if not monitor:
+        waiter.unmonitor(pid)
+        while waiter.receive(0, match=lambda item: _is_event_of(item, pid)) is not None:
+            pass
     return pid
 
 
 def _is_exit_of(item: object, pid: Pid) -> bool:
     return isinstance(item, Event) and item.type == EXIT and item.pid == pid
+
+
+def _is_event_of(item: object, pid: Pid) -> bool:
+    return isinstance(item, Event) and item.pid == pid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from wippy.actors import (
     await_launched,
     waiting_process,
 )
+from wippy.actors.function_body import current_process
 from wippy.supervisors.children import exit_of
 from wippy.supervisors.errors import SupervisorError
 from wippy.supervisors.spec import ChildSpec, SupervisorSpec
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from wippy.actors import Runtime
 
 _POLL = 0.05
+_FIRST_STEP = 0.001
 
 
 def start_supervisor(
@@ -56,10 +59,12 @@ def start_supervisor(
     owner = parent.pid if parent is not None else None
     with waiting_process(runtime, owner) as waiter:
         launched = launch_supervisor(
-            runtime, spec, spec.host, parent=owner, monitor=owner is not None,
+            runtime, spec, spec.host, parent=waiter.pid, monitor=True,
             watches=(StartWatch(waiter.pid, ack=True),),
         )
-        pid = await_launched(runtime, waiter, launched, link=owner is not None)
+        pid = await_launched(
+            runtime, waiter, launched, link=owner is not None, monitor=owner is not None
+        )
     return Supervisor(runtime, pid, spec.name or "supervisor")
 
 
@@ -148,40 +153,59 @@ class Supervisor:
 
         Waits up to ``timeout`` s (None: until it is done) and returns its EXIT event, or None
         when it had already exited. The supervisor is terminated when ``timeout`` expires.
+        Called from a function process, that process waits (giving its permit back) and its
+        mailbox keeps nothing of it (the EXIT is returned, also when it monitors the
+        supervisor).
         """
         try:
             pid = self.pid
         except SupervisorError:
             return None
-        with self.runtime.process() as handle:
-            handle.monitor(pid)
-            first = handle.receive(0, match=exit_of(pid))
-            if first is not None:
-                assert isinstance(first, Event)
-                return None if first.error is not None and first.error.kind == "noproc" else first
+        with waiting_process(self.runtime, None) as me:
+            monitoring = self.runtime.table.is_monitoring(me.pid, pid)
+            if monitoring is None:  # gone already
+                first = me.receive(0, match=exit_of(pid))
+                return first if isinstance(first, Event) else None
+            if not monitoring:
+                me.monitor(pid)
             grace = math.inf if timeout is None else timeout
-            handle.cancel(pid, reason="shutdown", grace=grace)
-            event = handle.receive(None, match=exit_of(pid))
+            me.cancel(pid, reason="shutdown", grace=grace)
+            event = me.receive(None, match=exit_of(pid))
             assert isinstance(event, Event)
-            return event
+            return None if event.error is not None and event.error.kind == "noproc" else event
 
     def _call(self, name: str, *args: Any, timeout: float | None) -> Any:
         future: Future[Any] = Future()
         pid = self.pid
         if not self.runtime.send(pid, CALL_TOPIC, name, args, future):
             raise SupervisorError("noproc", f"{self.name} ({pid}) is not running")
-        waited = 0.0
+        caller = current_process()
+        in_process = isinstance(caller, Process) and caller.runs_on(self.runtime)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        step = _FIRST_STEP
         while True:
-            try:
-                return future.result(timeout=_POLL)
-            except FutureTimeout:
-                waited += _POLL
-                if not self.runtime.is_alive(pid) and not future.done():
-                    raise SupervisorError(
-                        "noproc", f"{self.name} ({pid}) exited before answering {name}"
-                    ) from None
-                if timeout is not None and waited >= timeout:
-                    future.cancel()
-                    raise SupervisorError(
-                        "timeout", f"{self.name} did not answer {name} within {timeout}s"
-                    ) from None
+            if in_process:
+                # A function process must not hold its worker while the supervisor (maybe on
+                # the same host) answers: wait in a receive that takes nothing.
+                caller.receive(step, match=_nothing)
+                step = min(2 * step, _POLL)
+                if future.done():
+                    return future.result()
+            else:
+                try:
+                    return future.result(timeout=_POLL)
+                except FutureTimeout:
+                    pass
+            if not self.runtime.is_alive(pid) and not future.done():
+                raise SupervisorError(
+                    "noproc", f"{self.name} ({pid}) exited before answering {name}"
+                )
+            if deadline is not None and time.monotonic() >= deadline and not future.done():
+                future.cancel()
+                raise SupervisorError(
+                    "timeout", f"{self.name} did not answer {name} within {timeout}s"
+                )
+
+
+def _nothing(item: object) -> bool:
+    return False

@@ -326,10 +326,10 @@ def start_service(
     host = manager_host or spec.host
     with waiting_process(runtime, parent) as waiter:
         launched = launch_service(
-            runtime, spec, host, parent=parent, monitor=owner is not None,
+            runtime, spec, host, parent=waiter.pid, monitor=True,
             watches=(StartWatch(waiter.pid, ack=True),),
         )
-        pid = await_launched(runtime, waiter, launched, link=False)
+        pid = await_launched(runtime, waiter, launched, link=False, monitor=owner is not None)
     if owner is not None:
         owner.receive(0, match=lambda item: _is_report(item, pid, "started"))
     return pid
