@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .common import ConfigModel, Lifecycle
 from .kinds import Entry, Ref, register_kind
@@ -35,6 +35,15 @@ ShutdownTime = Annotated[
 ]
 
 _CHILD_KINDS = ("process.wasm", "process.python", "process.supervisor")
+
+def _check_process_name(name: str) -> str:
+    if not name or name.startswith("<") or any(c.isspace() for c in name):
+        raise ValueError(
+            f"a process name is a non-empty word that does not start with '<' (which reads as "
+            f"a pid), got {name!r}"
+        )
+    return name
+
 
 StartTime = Annotated[float, BeforeValidator(duration_validator({"infinity": math.inf}))]
 
@@ -75,7 +84,7 @@ class ChildEntry(ConfigModel):
     shutdown: ShutdownTime | None = None
     significant: bool = False
     host: Annotated[str, Ref("process.host", "terminal.host")] | None = None
-    name: str | None = Field(default=None, pattern=r"^[^<\s][^\s]*$")
+    name: Annotated[str, AfterValidator(_check_process_name)] | None = None
     start: ChildStart = ChildStart()
 
     @model_validator(mode="after")
