@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-wasmer bench bench-quick fixtures clean
+.PHONY: demo test lint typecheck fixture-pins pytest test-wasmer bench bench-quick bench-table \
+	fixtures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $(STAMP)
 
-# A tour of examples/compute, examples/wasi and examples/supervision through the CLI (~10 s).
+# A tour of examples/compute, wasi, supervision and actors through the CLI (~12 s).
 WIPPY := $(VENV)/bin/wippy
 demo: $(STAMP)
 	@echo "== compute: a core module and a component as commands, and as functions (examples/compute)"
@@ -32,6 +33,16 @@ demo: $(STAMP)
 	$(WIPPY) -C examples/wasi run count 3
 	@echo "== supervision: WASM workers crash, a supervisor restarts (examples/supervision)"
 	$(WIPPY) -C examples/supervision start
+	@echo "== lua: the seed's snippet, a Lua supervisor of WASM workers, a Lua function (examples/lua)"
+	$(WIPPY) -C examples/lua check
+	$(WIPPY) -C examples/lua run seed; echo "exit status: $$?"
+	$(WIPPY) -C examples/lua run supervise 1 15
+	$(WIPPY) -C examples/lua run cube 4; echo "exit status: $$?"
+	@echo "== actors: WASM processes that receive, send and spawn (examples/actors, wippy:process)"
+	$(WIPPY) -C examples/actors check
+	$(WIPPY) -C examples/actors run ping 1000; echo "exit status: $$?"
+	$(WIPPY) -C examples/actors run pool 4 16
+	$(PY) examples/actors/demo.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks tools examples
@@ -39,10 +50,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy wippy
 
+# Every committed .wasm must still have the sha256 pinned in tests/fixtures/manifest.sha256
+# (tools/build-fixtures.sh rewrites the manifest); a changed binary fails here, named.
+fixture-pins: $(STAMP)
+	$(PY) tools/check-fixtures.py --manifest
+
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -q
 
-test: lint typecheck pytest test-wasmer
+test: lint typecheck fixture-pins pytest test-wasmer
 
 # The wasmer engine works on CPython 3.10 only: its half of the engine tests runs in .venv310,
 # built with PYTHON310, else python3.10 on PATH, else pyenv's newest 3.10, when there is one.
@@ -70,9 +86,11 @@ test-wasmer:
 	echo "wasmer engine tests on $$($(VENV310)/bin/python -V): tests/wasm -k wasmer"; \
 	WIPPY_REQUIRE_WASMER=1 $(VENV310)/bin/pytest -q -p no:cacheprovider tests/wasm -k wasmer
 
-# The benchmarks print a table (wippy next to raw wasmtime-py, raw Pykka and Erlang/OTP) and write
-# benchmarks/results/latest.{json,png}. `bench` first installs Debian's erlang-base for the Erlang
-# column when erl is missing and it runs as root with apt-get; otherwise that column is skipped.
+# The benchmarks print a table (wippy next to raw wasmtime-py, raw Pykka and Erlang/OTP). `bench`
+# writes the committed report benchmarks/results/full.{json,png} and renders README.md's table from
+# it (bench-table); `bench-quick` writes the scratch benchmarks/results/latest.{json,png}. `bench`
+# first installs Debian's erlang-base for the Erlang column when erl is missing and it runs as
+# root with apt-get; otherwise that column is skipped.
 bench: $(STAMP)
 	@command -v erl >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -85,9 +103,14 @@ bench: $(STAMP)
 	    echo "note: erl not found (apt-get install erlang-base needs root); Erlang/OTP column skipped"; \
 	  fi; }
 	$(PY) -m benchmarks
+	$(MAKE) bench-table
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks --quick
+
+# Rewrites the table between the bench-table markers in README.md from benchmarks/results/full.json.
+bench-table: $(STAMP)
+	$(PY) tools/render-bench-table.py
 
 # Rebuilds the committed .wasm fixtures from their sources (needs the toolchains named in the script).
 fixtures:

@@ -1,58 +1,85 @@
 """Runs the benchmarks: wippy next to raw wasmtime-py, raw Pykka and Erlang/OTP, as ratios.
 
 ``python -m benchmarks [--quick | --smoke] [--out DIR] [--no-erlang] [--only KEY,...]``.
-Prints a table and writes ``latest.json`` (machine, versions, every sample) and ``latest.png``
-into ``benchmarks/results/`` (or ``--out``). Exit status 1 when a scenario failed to run.
+Every scenario measures its columns interleaved, round by round (``benchmarks/harness.py``).
+Prints a table and writes the report (machine, versions, every sample, medians, spreads,
+verdicts) and its chart into ``benchmarks/results/`` (or ``--out``): a complete full run writes
+``full.json``/``full.png``, the committed report the README's table is rendered from
+(``tools/render-bench-table.py``); every other run writes the scratch ``latest.*``.
+Exit status 1 when a scenario failed to run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from . import calls, erlang, live, messaging, spawning, wasmer, work
+from . import calls, erlang, guest_api, live, lua, messaging, scheduler, spawning, wasmer, work
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
-    COLUMNS,
-    ERLANG,
     FULL,
     QUICK,
     RESULTS,
     SMOKE,
-    WASMER,
     Scenario,
     Sizes,
-    table,
+    build_report,
+    machine_info,
+    report_name,
+    utc_now,
     write_report,
 )
+from .remote import RoundServer
+from .report import text_table
+
+log = logging.getLogger("benchmarks")
+S = TypeVar("S", bound=RoundServer)
 
 
-def _guarded(
-    failures: list[str], key: str, fn: Callable[[], list[Scenario]]
-) -> list[Scenario]:
-    """Runs one scenario group; a crash becomes a failed, skipped row instead of ending the run."""
+def _guarded(key: str, fn: Callable[[], list[Scenario]]) -> list[Scenario]:
+    """Runs one scenario group; a crash outside a round becomes a failed row, not the run's end."""
     try:
         return fn()
     except Exception as exc:
-        failures.append(f"{key}: {type(exc).__name__}: {exc}")
-        traceback.print_exc()
+        log.exception("%s crashed", key)
         failed = Scenario(key, key, "-", "lower")
-        failed.skipped = f"failed: {type(exc).__name__}: {exc}"
+        failed.failed = f"{type(exc).__name__}: {exc}"
         return [failed]
 
 
+@contextmanager
+def _server(
+    start: Callable[[], S], why_not: str | None, column: str, notes: list[str]
+) -> Iterator[S | None]:
+    """The round server of an optional column, or None (with a note saying why)."""
+    if why_not is not None:
+        notes.append(why_not)
+        yield None
+        return
+    try:
+        server = start()
+    except (RuntimeError, OSError) as exc:
+        log.warning("%s column skipped: %s", column, exc)
+        notes.append(f"{column} column skipped: it did not start: {exc}")
+        yield None
+        return
+    with server:
+        yield server
+
+
 def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
-    list[Scenario], list[str], list[str]
+    list[Scenario], list[str]
 ]:
-    """Runs every scenario (or those in ``only``); returns them, run notes and failures."""
+    """Runs every scenario (or those in ``only``); returns them and the run's notes."""
     notes: list[str] = []
-    failures: list[str] = []
     scenarios: list[Scenario] = []
 
     def want(*keys: str) -> bool:
@@ -60,83 +87,74 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
 
     def group(key: str, fn: Callable[[], list[Scenario]]) -> None:
         started = time.perf_counter()
-        print(f"  {key} ...", file=sys.stderr, flush=True)
-        scenarios.extend(_guarded(failures, key, fn))
-        print(f"  {key} done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        log.info("  %s ...", key)
+        scenarios.extend(_guarded(key, fn))
+        log.info("  %s done in %.1f s", key, time.perf_counter() - started)
 
-    if want("call_overhead"):
-        group("call_overhead", lambda: [calls.call_overhead(sizes)])
-    if want("instantiate"):
-        group("instantiate", lambda: [calls.instantiate_and_call(sizes)])
-    with bench_runtime() as rt:
-        if want("spawn_seq", "spawn_conc8"):
-            group("spawn", lambda: spawning.spawn_run_exit(rt, sizes))
-        if want("exit_latency"):
-            group("exit_latency", lambda: [spawning.exit_latency(rt, sizes)])
-        if want("restart_latency"):
-            group("restart_latency", lambda: [spawning.restart_latency(rt, sizes)])
-        if want("msgs_1", "msgs_100"):
-            group("messages", lambda: messaging.messages(rt, sizes))
-        if want("parallel_cpu"):
-            group("parallel_cpu", lambda: [work.parallel_cpu(rt, sizes)])
-        if want("blocking"):
-            group("blocking", lambda: [work.blocking(rt, sizes)])
-    if want("start_cold", "start_warm", "start_speedup"):
-        group("cold_vs_cached", lambda: work.cold_vs_cached(sizes))
-    if want(*(f"live_{n}" for n in sizes.live)):
-        counts = tuple(n for n in sizes.live if want(f"live_{n}"))
-        group("live", lambda: live.live_processes(counts))
+    erl_why = erlang.available() if use_erlang else "Erlang/OTP column skipped (--no-erlang)"
+    with contextlib.ExitStack() as stack:
+        erl = stack.enter_context(_server(erlang.ErlangNode, erl_why, "Erlang/OTP", notes))
+        wasm_er = stack.enter_context(
+            _server(wasmer.WasmerNode, wasmer.available(), "wasmer", notes)
+        )
+        if wasm_er is not None:
+            notes.append("wasmer column: wippy on the wasmer engine (tools/bench-wasmer.py "
+                         "--serve under Python 3.10), interleaved like the others")
+        if want("call_overhead"):
+            group("call_overhead", lambda: [calls.call_overhead(sizes, wasm_er)])
+        if want("instantiate"):
+            group("instantiate", lambda: [calls.instantiate_and_call(sizes, wasm_er)])
+        with bench_runtime() as rt:
+            if want("spawn_seq", "spawn_conc8"):
+                group("spawn", lambda: spawning.spawn_run_exit(rt, sizes, erl))
+            if want("exit_latency"):
+                group("exit_latency", lambda: [spawning.exit_latency(rt, sizes, erl)])
+            if want("restart_latency"):
+                group("restart_latency", lambda: [spawning.restart_latency(rt, sizes, erl)])
+            if want("msgs_1", "msgs_100"):
+                group("messages", lambda: messaging.messages(rt, sizes, erl))
+            if want("parallel_cpu"):
+                group("parallel_cpu", lambda: [work.parallel_cpu(rt, sizes, erl)])
+            if want("blocking"):
+                group("blocking", lambda: [work.blocking(rt, sizes, erl)])
+            if want("loop_fairness"):
+                group("loop_fairness", lambda: [scheduler.time_slices(rt, sizes)])
+            if want("supervisor_stop"):
+                group("supervisor_stop", lambda: [scheduler.supervisor_stop(rt, sizes)])
+        if want("start_cold", "start_warm", "start_speedup"):
+            group("cold_vs_cached", lambda: work.cold_vs_cached(sizes))
+        if want("guest_ping_pong", "guest_stream", "guest_suspended"):
+            group("guest_api", lambda: guest_api.guest_api(sizes))
+        if want("lua_spawn", "lua_ping_pong", "lua_python_ping_pong", "lua_wasm_ping_pong"):
+            group("lua", lambda: lua.scenarios(sizes))
+        if want(*(f"live_{n}" for n in sizes.live)):
+            counts = tuple(n for n in sizes.live if want(f"live_{n}"))
+            group("live", lambda: live.live_processes(counts, sizes, erl is not None))
+        if wasm_er is not None:
+            notes.append(_gil_note(wasm_er, sizes))
+    return scenarios, notes
 
-    _add_baselines(scenarios, sizes, use_erlang, notes, failures)
-    return scenarios, notes, failures
 
-
-def _add_baselines(
-    scenarios: list[Scenario], sizes: Sizes, use_erlang: bool, notes: list[str],
-    failures: list[str],
-) -> None:
-    by_key = {s.key: s for s in scenarios}
-    why = erlang.available() if use_erlang else "Erlang/OTP column skipped (--no-erlang)"
-    if why is None:
-        print("  erlang ...", file=sys.stderr, flush=True)
-        try:
-            for key, samples in erlang.run(sizes).items():
-                if key in by_key:
-                    by_key[key].samples[ERLANG] = samples
-        except (RuntimeError, OSError) as exc:
-            failures.append(f"erlang: {exc}")
-            notes.append(f"Erlang/OTP column failed: {exc}")
-    else:
-        notes.append(why)
-    why = wasmer.available()
-    if why is None:
-        print("  wasmer ...", file=sys.stderr, flush=True)
-        try:
-            found, report = wasmer.run(sizes.mode)
-            for key, samples in found.items():
-                if key in by_key:
-                    by_key[key].samples[WASMER] = samples
-                    by_key[key].extra["wasmer report"] = report["scenarios"][key]
-            notes.append(
-                "wasmer column: wippy on the wasmer engine, from tools/bench-wasmer.py (Python "
-                f"3.10): {', '.join(found) or 'no shared scenario'}"
-            )
-            gil = report.get("scenarios", {}).get("gil_impact")
-            if isinstance(gil, dict):
-                ratios = {k: v.get("progress_ratio") for k, v in gil.items() if isinstance(v, dict)}
-                notes.append(f"wasmer GIL impact (a Python thread's progress while a guest "
-                             f"spins, relative to idle): {ratios}")
-        except Exception as exc:
-            notes.append(f"wasmer column failed: {type(exc).__name__}: {exc}")
-    else:
-        notes.append(why)
+def _gil_note(server: RoundServer, sizes: Sizes) -> str:
+    """What wasmer holding the GIL costs other Python threads (a note, not a table row)."""
+    try:
+        ratios = sorted(server.request("gil_impact", sizes.cpu_seconds)
+                        for _ in range(sizes.rounds))
+    except Exception as exc:
+        return f"wasmer GIL impact not measured: {exc}"
+    return (
+        "wasmer GIL impact: a Python thread's progress rate while a wippy-on-wasmer guest "
+        f"spins {sizes.cpu_seconds:g} s, relative to its rate alone, per round: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)} "
+        "(wasmtime-py releases the GIL while a guest runs; see tools/bench-wasmer.py)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m benchmarks``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="a reduced set, under a minute")
+    size.add_argument("--quick", action="store_true", help="a reduced set, under two minutes")
     size.add_argument("--smoke", action="store_true", help="the smallest run, seconds (tests)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the report")
     parser.add_argument("--no-erlang", action="store_true", help="skip the Erlang/OTP column")
@@ -144,25 +162,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
     only = set(args.only.split(",")) if args.only else None
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    log.setLevel(logging.INFO)
+    when, machine = utc_now(), machine_info()  # before the run loads the machine
     started = time.perf_counter()
-    print(f"wippy benchmarks ({sizes.mode})", file=sys.stderr)
-    scenarios, notes, failures = run_all(sizes, use_erlang=not args.no_erlang, only=only)
+    log.info("wippy benchmarks (%s)", sizes.mode)
+    scenarios, notes = run_all(sizes, use_erlang=not args.no_erlang, only=only)
     elapsed = time.perf_counter() - started
-    columns = tuple(c for c in COLUMNS if any(c in s.samples for s in scenarios))
-    print(table(scenarios, columns))
+    report = build_report(scenarios, sizes, notes, elapsed, started=when, machine=machine)
+    name = report_name(sizes, only)
+    path = write_report(report, args.out, name)
+    problem = write_chart(scenarios, args.out / f"{name}.png", f"wippy benchmarks ({sizes.mode})")
+    print(text_table(report))
     for scenario in scenarios:
-        for note in ([scenario.skipped] if scenario.skipped else []) + scenario.notes:
+        reasons = [r for r in (scenario.failed, scenario.skipped) if r]
+        for note in reasons + scenario.notes:
             print(f"- {scenario.name}: {note}")
-    for note in notes:
+    for note in notes + ([problem] if problem else []):
         print(f"- {note}")
-    path = write_report(scenarios, sizes, args.out, notes, elapsed)
-    problem = write_chart(scenarios, args.out / "latest.png", f"wippy benchmarks ({sizes.mode})")
-    if problem:
-        print(f"- {problem}")
     print(f"report: {path} ({elapsed:.0f} s)")
-    if failures:
-        print("failed: " + "; ".join(failures), file=sys.stderr)
+    failed = [f"{s.key}: {s.failed}" for s in scenarios if s.failed]
+    if failed:
+        log.error("failed: %s", "; ".join(failed))
         return 1
     return 0
 

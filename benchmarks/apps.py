@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import tempfile
 import threading
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import wippy
+from tools.fixture_manifest import pinned
 from wippy.actors import Runtime
 from wippy.wasm import HostModule, WasmRuntime
 
@@ -77,30 +77,43 @@ class CrashSwitch:
 SWITCH = CrashSwitch()
 
 
-def _digest(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _wasm(name: str, fs: str, path: Path, method: str, extra: str = "") -> str:
+    """One ``process.wasm`` entry, pinned to the binary's hash in the fixture manifest."""
     return (
         f"  - {{name: {name}, kind: process.wasm, fs: bench:{fs}, "
-        f'path: {path.name}, hash: "{_digest(path)}", method: {method}{extra}}}\n'
+        f'path: {path.name}, hash: "{pinned(path)}", method: {method}{extra}}}\n'
     )
 
 
-def write_app(directory: Path, workers: int = 20_000) -> Path:
+WORKERS = 8
+"""The benchmark host's workers: the README's own host (``workers: 8``)."""
+ONE = "bench:one"
+"""A host of one worker, for the time-slice scenario."""
+STEPS = FIXTURES / "steps.wasm"  # spin() loops forever; add(a, b); sleep(ms)
+SPINNER = "bench:spin"
+ADDER = "bench:add"
+STEP_SLEEPER = "bench:steps_sleep"
+
+
+def write_app(directory: Path, workers: int = WORKERS) -> Path:
     """Writes the benchmark app's ``app.yaml`` into ``directory`` and returns the directory."""
     text = (
         'version: "1.0"\nnamespace: bench\nentries:\n'
         f"  - {{name: wasm, kind: fs.directory, directory: {FIXTURES}}}\n"
         f"  - {{name: compute_wasm, kind: fs.directory, directory: {WORKER.parent}}}\n"
         f"  - {{name: procs, kind: process.host, host: {{workers: {workers}, "
-        "queue_size: 100000, stop_timeout: 5s}, lifecycle: {auto_start: true}}\n"
+        "queue_size: 200000, stop_timeout: 5s}, lifecycle: {auto_start: true}}\n"
+        "  - {name: one, kind: process.host, host: {workers: 1, queue_size: 1000}, "
+        "lifecycle: {auto_start: true}}\n"
     )
     text += _wasm("compute", "compute_wasm", WORKER, "compute")
     text += _wasm("sleeper", "wasm", REACTOR, "sleep_ms", ", imports: [wasi1]")
     text += _wasm("count", "wasm", TRAPS, "count")
     text += _wasm("crasher", "wasm", HOST_RAISE, "run")
+    steps = ", imports: [wasi:cli, wasi:clocks]"
+    text += _wasm("spin", "wasm", STEPS, "spin", steps)
+    text += _wasm("add", "wasm", STEPS, "add", steps)
+    text += _wasm("steps_sleep", "wasm", STEPS, "sleep", steps)
     (directory / "app.yaml").write_text(text)
     return directory
 
@@ -111,7 +124,7 @@ def host_modules() -> list[HostModule]:
 
 
 @contextmanager
-def bench_runtime(workers: int = 20_000) -> Iterator[Runtime]:
+def bench_runtime(workers: int = WORKERS) -> Iterator[Runtime]:
     """A started runtime of the benchmark app with its own compile cache; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="wippy-bench-") as tmp:
         app = write_app(Path(tmp), workers)

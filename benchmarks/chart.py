@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .harness import COLUMNS, Scenario, spread
+from .harness import COLUMNS, Scenario
+from .stats import spread
 
 COLORS = {
     "wippy": "#2b6cb0",
     "raw wasmtime": "#dd6b20",
+    "raw wasmtime low-level": "#f6ad55",
     "raw Pykka": "#38a169",
     "Erlang/OTP": "#a0208e",
     "wasmer": "#718096",
+    "wippy Python function": "#63b3ed",
 }
 
 
@@ -33,14 +36,16 @@ def write_chart(scenarios: list[Scenario], path: Path, title: str) -> str | None
         names = [c for c in COLUMNS if c in scenario.samples]
         medians = scenario.medians()
         values = [medians[c] for c in names]
-        lows = [values[i] - spread(scenario.samples[c])["min"] for i, c in enumerate(names)]
-        highs = [spread(scenario.samples[c])["max"] - values[i] for i, c in enumerate(names)]
+        spreads = [spread(scenario.samples[c]) for c in names]
+        lows = [values[i] - float(s["min"] or 0) for i, s in enumerate(spreads)]
+        highs = [float(s["max"] or 0) - values[i] for i, s in enumerate(spreads)]
         ax.bar(range(len(names)), values, yerr=[lows, highs], capsize=3,
                color=[COLORS[c] for c in names])
         ax.set_xticks(range(len(names)))
-        ax.set_xticklabels([c.replace("raw ", "") for c in names], fontsize=8)
-        met = scenario.goal_met()
-        mark = "" if met is None else (" [goal met]" if met else " [goal missed]")
+        ax.set_xticklabels([c.replace("raw ", "").replace(" low-level", "\nlow-level")
+                            for c in names], fontsize=7)
+        verdict = scenario.verdict()
+        mark = "" if verdict == "-" else f" [{verdict.split(' (')[0]}]"
         ax.set_title(f"{scenario.name}{mark}", fontsize=8)
         ax.set_ylabel(f"{scenario.unit} ({scenario.better} is better)", fontsize=7)
         ax.tick_params(axis="y", labelsize=7)

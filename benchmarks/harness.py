@@ -1,30 +1,51 @@
-"""The harness: sizes per mode, repeated rounds, scenario results, the table and the JSON report."""
+"""The harness: sizes per mode, interleaved rounds, scenario results and the JSON report.
+
+Every scenario is measured by :func:`measure` (or :func:`measure_each` when one round yields
+several rows): it takes one round function per column (wippy and each baseline) and runs them
+in turn, round by round (a warm-up round of every column, then wippy, baseline, baseline,
+wippy, baseline, ...), so drift on a shared machine falls on every column alike. A column whose
+round raises fails its scenario: the reason is recorded and the row says so, instead of
+reporting a low number.
+"""
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from . import stats
+from .stats import Bound
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+FULL_REPORT = "full"
+"""The committed report's name (``full.json``, ``full.png``): written by a full run only."""
+SCRATCH_REPORT = "latest"
+"""Every other run's report name (``latest.*``, ignored by git)."""
 
 WIPPY = "wippy"
 WASMTIME = "raw wasmtime"
+WASMTIME_LOW = "raw wasmtime low-level"
 PYKKA = "raw Pykka"
 ERLANG = "Erlang/OTP"
 WASMER = "wasmer"
-BASELINES = (WASMTIME, PYKKA, ERLANG, WASMER)
+PYTHON = "wippy Python function"
+"""The same work as a Python function process, beside the rows of other process languages."""
+BASELINES = (WASMTIME, WASMTIME_LOW, PYKKA, ERLANG, WASMER, PYTHON)
 COLUMNS = (WIPPY, *BASELINES)
+
+log = logging.getLogger("benchmarks")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,8 @@ class Sizes:
     """How much work each scenario does in one mode (``full``, ``quick`` or ``smoke``)."""
 
     mode: str
-    rounds: int  # measured rounds per scenario (after one warm-up round)
+    rounds: int  # measured rounds per scenario and column (after one warm-up round)
+    live_rounds: int  # measured rounds of the live-process counts (a fresh interpreter each)
     spawns: int  # processes per spawn-run-exit round
     calls: int  # export calls per call-overhead round
     latencies: int  # crashes per exit/restart latency round
@@ -45,10 +67,24 @@ class Sizes:
     sleep_ms: int  # how long each of them sleeps
 
 
-FULL = Sizes("full", 5, 1_000, 20_000, 200, 20_000, (1_000, 10_000), 0.25, 20, 300, 1_000, 1_000)
-QUICK = Sizes("quick", 3, 300, 5_000, 60, 5_000, (1_000,), 0.1, 20, 120, 1_000, 1_000)
-SMOKE = Sizes("smoke", 1, 20, 200, 5, 200, (50,), 0.02, 3, 5, 20, 100)
+FULL = Sizes("full", 5, 3, 1_000, 20_000, 200, 20_000, (10_000, 100_000), 0.25, 20, 300, 1_000,
+             1_000)
+QUICK = Sizes("quick", 3, 2, 300, 5_000, 60, 5_000, (10_000,), 0.1, 20, 120, 1_000, 1_000)
+SMOKE = Sizes("smoke", 1, 1, 20, 200, 5, 200, (50,), 0.02, 3, 5, 20, 100)
 MODES = {s.mode: s for s in (FULL, QUICK, SMOKE)}
+
+
+class BenchmarkError(RuntimeError):
+    """A round did not do the work it measures (wrong result, timeout): its figure is void."""
+
+
+def expect(condition: bool, what: str) -> None:
+    """Raises :class:`BenchmarkError` with ``what`` unless ``condition`` holds.
+
+    Used instead of ``assert`` inside round functions, which ``python -O`` would drop.
+    """
+    if not condition:
+        raise BenchmarkError(what)
 
 
 @dataclass(frozen=True)
@@ -63,75 +99,132 @@ class Goal:
 class Scenario:
     """One measured row: samples per column (wippy and its baselines), in ``unit``."""
 
-    key: str  # stable id: the JSON key, and the Erlang/wasmer result naming the same work
+    key: str  # stable id: the JSON key, and the Erlang/wasmer command naming the same work
     name: str
     unit: str
     better: str  # "lower" or "higher"
     goal: Goal | None = None
+    bound: Bound | None = None  # what the figures can physically be
     samples: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    cell_notes: dict[str, str] = field(default_factory=dict)  # shown beside a column's figure
     skipped: str | None = None
+    failed: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def medians(self) -> dict[str, float]:
         """Median of every column that has samples."""
-        return {k: statistics.median(v) for k, v in self.samples.items() if v}
+        return {k: stats.median(v) for k, v in self.samples.items() if v}
+
+    def implausible(self) -> dict[str, str]:
+        """Column -> why its median cannot be a real measurement."""
+        return stats.implausible(self.medians(), self.bound)
 
     def goal_met(self) -> bool | None:
-        """Whether the goal holds on this run's medians (None: no goal or no wippy numbers)."""
-        medians = self.medians()
-        if self.goal is None or WIPPY not in medians:
-            return None
-        try:
-            return self.goal.check(medians)
-        except KeyError:  # the baseline the goal compares with is missing
-            return None
+        """Whether the goal holds on this run's medians (None: no goal or not judgeable)."""
+        return stats.goal_met(self.goal.check if self.goal else None, self.medians(), WIPPY)
+
+    def verdict(self) -> str:
+        """failed / skipped / implausible / - / met / MISSED (see :func:`stats.verdict`)."""
+        return stats.verdict(failed=self.failed, skipped=self.skipped,
+                             implausible=self.implausible(), met=self.goal_met())
 
     def to_json(self) -> dict[str, Any]:
-        """The scenario with every sample, medians, spreads and ratios."""
+        """The scenario with every sample and the figures derived from them."""
         medians = self.medians()
         ours = medians.get(WIPPY)
+        ratios = {k: stats.ratio(ours, m) for k, m in medians.items() if k != WIPPY}
         return {
             "name": self.name,
             "unit": self.unit,
             "better": self.better,
             "goal": self.goal.text if self.goal else None,
             "goal_met": self.goal_met(),
+            "bound": self.bound.to_json() if self.bound else None,
+            "implausible": self.implausible(),
+            "verdict": self.verdict(),
             "skipped": self.skipped,
+            "failed": self.failed,
             "notes": self.notes,
+            "cell_notes": self.cell_notes,
             "samples": self.samples,
             "median": medians,
-            "spread": {k: spread(v) for k, v in self.samples.items() if v},
-            "ratio_to_baseline": {
-                k: ours / m for k, m in medians.items() if k != WIPPY and ours is not None and m
-            },
+            "spread": {k: stats.spread(v) for k, v in self.samples.items() if v},
+            "ratio_to_baseline": {k: r for k, r in ratios.items() if r is not None},
             **({"extra": self.extra} if self.extra else {}),
         }
 
 
-def spread(samples: list[float]) -> dict[str, float]:
-    """min, max and quartiles of ``samples``, plus the half-range relative to the median."""
-    ordered = sorted(samples)
-    median = statistics.median(ordered)
-    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else [median] * 3
-    return {
-        "min": ordered[0],
-        "p25": quartiles[0],
-        "p75": quartiles[2],
-        "max": ordered[-1],
-        "rel_half_range": (ordered[-1] - ordered[0]) / 2 / median if median else 0.0,
-    }
+class RoundFailed(Exception):
+    """A column's round raised: ``column`` names it, ``__cause__`` is what it raised."""
+
+    def __init__(self, column: str, error: BaseException) -> None:
+        super().__init__(f"{column}: {type(error).__name__}: {error}")
+        self.column = column
 
 
-def rounds(fn: Callable[[], float], sizes: Sizes, warmup: int = 1) -> list[float]:
-    """Runs ``fn`` ``warmup`` times unrecorded, then ``sizes.rounds`` times; returns its values."""
-    for _ in range(warmup):
-        fn()
-    values = []
-    for _ in range(sizes.rounds):
-        gc.collect()
-        values.append(fn())
-    return values
+def interleave(
+    columns: Mapping[str, Callable[[], T]], rounds: int, warmup: int = 1
+) -> dict[str, list[T]]:
+    """Runs every column's round function in turn, ``warmup`` unrecorded rounds then ``rounds``.
+
+    The order within a round is the order of ``columns`` (wippy first, then its baselines).
+    Returns the recorded values per column. Raises :class:`RoundFailed` on the first round that
+    raises.
+    """
+    samples: dict[str, list[T]] = {column: [] for column in columns}
+    for index in range(warmup + rounds):
+        for column, round_fn in columns.items():
+            gc.collect()
+            try:
+                value = round_fn()
+            except Exception as exc:
+                raise RoundFailed(column, exc) from exc
+            if index >= warmup:
+                samples[column].append(value)
+    return samples
+
+
+def measure(
+    scenario: Scenario,
+    columns: Mapping[str, Callable[[], float]],
+    rounds: int,
+    warmup: int = 1,
+) -> Scenario:
+    """Measures ``scenario``'s columns interleaved (see :func:`interleave`); returns it.
+
+    A round that raises marks the scenario failed with the column and the error (its samples
+    are dropped: a partial row is no evidence) and is logged with its traceback.
+    """
+    return measure_each(
+        [scenario], {c: _as_row(scenario.key, fn) for c, fn in columns.items()}, rounds, warmup
+    )[0]
+
+
+def measure_each(
+    scenarios: Sequence[Scenario],
+    columns: Mapping[str, Callable[[], Mapping[str, float]]],
+    rounds: int,
+    warmup: int = 1,
+) -> list[Scenario]:
+    """Like :func:`measure` for rounds that yield one value per scenario key (e.g. a cold and a
+    warm start and their ratio from one round); a failure fails every scenario of the group."""
+    try:
+        samples = interleave(columns, rounds, warmup)
+    except RoundFailed as exc:
+        log.error("%s failed: %s", "/".join(s.key for s in scenarios), exc, exc_info=exc)
+        for scenario in scenarios:
+            scenario.failed = str(exc)
+            scenario.samples.clear()
+        return list(scenarios)
+    for scenario in scenarios:
+        for column, values in samples.items():
+            scenario.samples[column] = [float(v[scenario.key]) for v in values]
+    return list(scenarios)
+
+
+def _as_row(key: str, round_fn: Callable[[], float]) -> Callable[[], Mapping[str, float]]:
+    return lambda: {key: round_fn()}
 
 
 def per_op_us(fn: Callable[[], int]) -> Callable[[], float]:
@@ -222,67 +315,45 @@ def _read_int(path: str) -> int | None:
         return None
 
 
-def fmt(value: float | None) -> str:
-    """A number with three significant digits (thousands separated), '-' for None."""
-    if value is None:
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+def report_name(sizes: Sizes, only: set[str] | None) -> str:
+    """``full`` for a complete full run (the committed report), else ``latest`` (scratch)."""
+    return FULL_REPORT if sizes.mode == FULL.mode and only is None else SCRATCH_REPORT
 
 
-def table(scenarios: list[Scenario], columns: tuple[str, ...]) -> str:
-    """The text table: scenario, unit, wippy (± half-range), each baseline, ratios, goal."""
-    headers = ["scenario", "unit", *columns, *(f"wippy/{_short(c)}" for c in columns[1:]), "goal"]
-    rows = []
-    for s in scenarios:
-        medians = s.medians()
-        cells = [s.name, s.unit]
-        for column in columns:
-            if column not in medians:
-                cells.append("-")
-                continue
-            half = spread(s.samples[column])["rel_half_range"]
-            cells.append(f"{fmt(medians[column])} ±{half * 100:.0f}%")
-        ours = medians.get(WIPPY)
-        for column in columns[1:]:
-            base = medians.get(column)
-            cells.append(f"{ours / base:.2f}x" if ours is not None and base else "-")
-        met = s.goal_met()
-        if s.skipped:
-            cells.append("skipped")
-        else:
-            cells.append("-" if met is None else ("met" if met else "MISSED"))
-        rows.append(cells)
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(lines)
+def utc_now() -> str:
+    """The current time as the report writes it (``2026-12-01T09:24:00Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _short(column: str) -> str:
-    return {WASMTIME: "wasmtime", PYKKA: "pykka", ERLANG: "erlang", WASMER: "wasmer"}[column]
+def build_report(
+    scenarios: list[Scenario], sizes: Sizes, notes: list[str], elapsed: float, *,
+    started: str, machine: dict[str, Any],
+) -> dict[str, Any]:
+    """The report: when, the mode and sizes, the machine and versions, and every scenario.
 
-
-def write_report(
-    scenarios: list[Scenario], sizes: Sizes, out_dir: Path, notes: list[str], elapsed: float
-) -> Path:
-    """Writes ``latest.json`` (machine info, versions, sizes, every sample) into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    ``started`` and ``machine`` (from :func:`machine_info`) are taken before the run, so the
+    load average is the machine's before the benchmarks loaded it.
+    """
+    return {
+        "created": started,
+        "finished": utc_now(),
         "mode": sizes.mode,
         "elapsed_s": elapsed,
-        "machine": machine_info(),
+        "machine": machine,
         "sizes": sizes.__dict__,
+        "method": (
+            f"every column measured in turn, round by round: 1 warm-up round, then "
+            f"{sizes.rounds} rounds ({sizes.live_rounds} for live-process counts); median "
+            "± half the min-max range (±? with one sample)"
+        ),
         "notes": notes,
         "scenarios": {s.key: s.to_json() for s in scenarios},
     }
-    path = out_dir / "latest.json"
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def write_report(report: dict[str, Any], out_dir: Path, name: str) -> Path:
+    """Writes ``report`` as ``<name>.json`` into ``out_dir``; returns the path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return path

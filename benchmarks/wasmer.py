@@ -1,12 +1,14 @@
-"""The optional wasmer column: ``tools/bench-wasmer.py`` run under the Python 3.10 venv."""
+"""The optional wasmer column: wippy on the wasmer engine, from ``tools/bench-wasmer.py --serve``.
+
+wasmer-python runs on CPython 3.10 only, so the column is measured by that script under the
+``.venv310`` interpreter (``make test`` builds it), as a round server (see
+:mod:`benchmarks.remote`): its rounds interleave with the other columns' like Erlang's.
+"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-from typing import Any
-
 from .harness import ROOT
+from .remote import RoundServer
 
 SCRIPT = ROOT / "tools" / "bench-wasmer.py"
 PYTHON = ROOT / ".venv310" / "bin" / "python"
@@ -14,35 +16,19 @@ PYTHON = ROOT / ".venv310" / "bin" / "python"
 
 def available() -> str | None:
     """None when the wasmer helper can run, else why the wasmer column is empty."""
-    if not SCRIPT.exists():
-        return "wasmer column skipped: tools/bench-wasmer.py does not exist yet"
     if not PYTHON.exists():
-        return "wasmer column skipped: .venv310/bin/python (a Python 3.10 venv) is missing"
+        return ("wasmer column skipped: .venv310/bin/python (a Python 3.10 venv, which "
+                "`make test` builds when Python 3.10 is installed) is missing")
     return None
 
 
-def run(mode: str, timeout: float = 300.0) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Runs the helper in ``mode``; returns wasmer samples by scenario key, and its whole report.
+class WasmerNode(RoundServer):
+    """``tools/bench-wasmer.py --serve`` under Python 3.10: rounds of wippy on wasmer.
 
-    The helper prints ``{"scenarios": {key: {"samples": {column: [...]}}}}``; the wasmer column
-    takes "wippy wasmer" (wippy on the wasmer engine), else "raw wasmer". Raises RuntimeError
-    when it fails or reports that it skipped.
+    Requests: ``call_overhead <calls>``, ``instantiate <instances>``, ``gil_impact <seconds>``.
+    Raises RuntimeError when it does not start (wasmer-python missing, for example).
     """
-    args = [str(PYTHON), str(SCRIPT)] + ([f"--{mode}"] if mode != "full" else [])
-    done = subprocess.run(
-        args, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench-wasmer.py exited {done.returncode}: {done.stderr[-500:]}")
-    report: dict[str, Any] = json.loads(done.stdout)
-    if "skipped" in report:
-        raise RuntimeError(f"bench-wasmer.py skipped: {report['skipped']}")
-    samples: dict[str, list[float]] = {}
-    for key, scenario in report.get("scenarios", {}).items():
-        columns = scenario.get("samples", {}) if isinstance(scenario, dict) else {}
-        for column in ("wippy wasmer", "raw wasmer"):
-            values = columns.get(column)
-            if isinstance(values, list) and values:
-                samples[key] = [float(v) for v in values]
-                break
-    return samples, report
+
+    def __init__(self, timeout: float = 300.0) -> None:
+        super().__init__("wasmer", [str(PYTHON), str(SCRIPT), "--serve"], cwd=ROOT,
+                         timeout=timeout)

@@ -1,38 +1,76 @@
-%% The Erlang/OTP baselines of wippy's benchmark harness (benchmarks/erlang.py compiles and runs
-%% this with erlc/erl). Each scenario does the same process work as its wippy counterpart and
-%% prints one line: "key sample1 sample2 ...", samples in the unit of the wippy scenario.
+%% The Erlang/OTP baselines of wippy's benchmark harness: a server that runs one measured round
+%% at a time, so that benchmarks/erlang.py can interleave the Erlang column round by round with
+%% wippy's and the other baselines'. Each scenario does the same process work as its wippy
+%% counterpart.
+%%
+%% Protocol (lines on stdin and stdout): the server first prints "ready <OS pid>"; then each
+%% request "<command> <arg>..." gets one reply, "ok <value>" or "error <reason>". Every round
+%% runs in a fresh process of its own, so leftover messages cannot slow the next one. "quit" (or
+%% the end of stdin) stops the node.
 -module(wippy_bench).
 -behaviour(supervisor).
--export([main/1, init/1, start_child/1, child/1]).
+-export([main/0, init/1, start_child/1, child/1]).
 
-main([Rounds, Spawns, Latencies, Messages, CpuSeconds, Sleepers, SleepMs, Live]) ->
-    R = list_to_integer(Rounds),
-    N = list_to_integer(Spawns),
-    L = list_to_integer(Latencies),
-    M = list_to_integer(Messages),
-    Cpu = list_to_float(CpuSeconds),
+main() ->
     logger:set_primary_config(level, none),  % supervisor crash reports would flood the output
-    report(spawn_seq, rounds(R, fun() -> spawn_seq(N) end)),
-    report(spawn_conc8, rounds(R, fun() -> spawn_conc(8, N) end)),
-    report(exit_latency, rounds(R, fun() -> exit_latency(L) end)),
-    report(restart_latency, rounds(R, fun() -> restart_latency(L) end)),
-    report(msgs_1, rounds(R, fun() -> messages(1, M) end)),
-    report(msgs_100, rounds(R, fun() -> messages(100, M) end)),
-    Iterations = calibrate(Cpu),
-    report(parallel_cpu, rounds(R, fun() -> parallel_cpu(Iterations) end)),
-    [report(list_to_atom("live_" ++ C), rounds(1, fun() -> live(list_to_integer(C)) end))
-     || C <- string:tokens(Live, ",")],
-    report(blocking, rounds(1, fun() ->
-        blocking(list_to_integer(Sleepers), list_to_integer(SleepMs)) end)),
-    halt(0).
+    io:format("ready ~s~n", [os:getpid()]),
+    serve([]).
 
-report(Key, Samples) ->
-    io:format("~s~s~n", [Key, [io_lib:format(" ~.6f", [float(S)]) || S <- Samples]]).
+serve(Live) ->
+    case io:get_line("") of
+        eof -> halt(0);
+        {error, _} -> halt(1);
+        Line ->
+            case string:tokens(Line, " \r\n") of
+                ["quit"] -> halt(0);
+                [Command | Args] ->
+                    {Reply, Live1} = request(Command, [number(A) || A <- Args], Live),
+                    io:format("~s~n", [Reply]),
+                    serve(Live1);
+                [] -> serve(Live)
+            end
+    end.
 
-%% One warm-up round, then R measured rounds.
-rounds(R, Fun) ->
-    _ = Fun(),
-    [Fun() || _ <- lists:seq(1, R)].
+number(Text) ->
+    try list_to_integer(Text) catch error:badarg -> list_to_float(Text) end.
+
+%% live_spawn and live_stop keep the idle processes between requests; everything else is one
+%% round in a fresh process.
+request("live_spawn", [N], Live) ->
+    Pids = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, N)],
+    {ok(N), Pids ++ Live};
+request("live_stop", [], Live) ->
+    [P ! stop || P <- Live],
+    {ok(0), []};
+request("gc", [], Live) ->
+    [erlang:garbage_collect(P) || P <- erlang:processes()],
+    {ok(0), Live};
+request(Command, Args, Live) ->
+    {isolated(fun() -> run_round(Command, Args) end), Live}.
+
+ok(Value) -> io_lib:format("ok ~.6f", [float(Value)]).
+
+isolated(Fun) ->
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(fun() -> Self ! {result, self(), Fun()} end),
+    receive
+        {result, Pid, Value} ->
+            erlang:demonitor(Ref, [flush]),
+            ok(Value);
+        {'DOWN', Ref, process, Pid, Reason} ->
+            io_lib:format("error ~0p", [Reason])
+    end.
+
+run_round("spawn_seq", [N]) -> spawn_seq(N);
+run_round("spawn_conc8", [N]) -> spawn_conc(8, N);
+run_round("exit_latency", [L]) -> exit_latency(L);
+run_round("restart_latency", [L]) -> restart_latency(L);
+run_round("msgs_1", [M]) -> messages(1, M);
+run_round("msgs_100", [M]) -> messages(100, M);
+run_round("calibrate", [Seconds]) -> calibrate(Seconds);
+run_round("parallel_cpu", [Iterations]) -> parallel_cpu(Iterations);
+run_round("blocking", [N, SleepMs]) -> blocking(N, SleepMs);
+run_round(Command, Args) -> exit({unknown_request, Command, Args}).
 
 now_us() -> erlang:monotonic_time(nanosecond) / 1000.
 
@@ -76,7 +114,6 @@ restart_latency(L) ->
     unlink(Sup),
     Last ! stop,
     exit(Sup, shutdown),
-    process_flag(trap_exit, false),
     median(Samples).
 
 restart_loop(0, Child, Acc) -> {Acc, Child};
@@ -118,6 +155,7 @@ send_n(_, 0) -> ok;
 send_n(To, K) -> To ! {msg, K}, send_n(To, K - 1).
 
 %% parallel CPU: two CPU-bound processes against one; speedup (2 x one's time / both's time).
+%% calibrate returns the iterations of spin/1 that take about Seconds.
 calibrate(Seconds) ->
     T0 = now_us(),
     spin(2000000),
@@ -139,15 +177,6 @@ parallel_cpu(Iterations) ->
     One = timed_spins(1, Iterations),
     Two = timed_spins(2, Iterations),
     2 * One / Two.
-
-%% live processes: memory per idle process (blocked in receive), KiB.
-live(N) ->
-    erlang:garbage_collect(),
-    Before = erlang:memory(total),
-    Pids = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, N)],
-    After = erlang:memory(total),
-    [P ! stop || P <- Pids],
-    (After - Before) / N / 1024.
 
 %% blocking: N processes sleeping SleepMs each; seconds until all are done.
 blocking(N, SleepMs) ->

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
-import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import wasmtime
@@ -14,7 +16,40 @@ from wippy.actors import EXIT, Runtime
 from wippy.wasm import WasmRuntime
 
 from .apps import COUNTER, HOST, REACTOR, SLEEPER, TRAPS
-from .harness import WASMTIME, WIPPY, Goal, Scenario, Sizes, rounds
+from .erlang import ErlangNode
+from .harness import (
+    ERLANG,
+    WASMTIME,
+    WIPPY,
+    Goal,
+    Scenario,
+    Sizes,
+    expect,
+    measure,
+    measure_each,
+)
+from .stats import speedup_bound
+
+WAYS = 2  # CPU-bound guests run at once in the parallel CPU scenario
+
+
+def usable_cores() -> int | None:
+    """How many cores this process may run on (its affinity), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count()
+
+
+def on_threads(count: int, target: Callable[[], None]) -> None:
+    """Runs ``target`` on ``count`` threads at once and waits; re-raises a thread's error.
+
+    A guest that failed on its thread must fail the round, not make it look fast.
+    """
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [pool.submit(target) for _ in range(count)]
+    for future in futures:
+        future.result()
 
 # -- parallel CPU ---------------------------------------------------------------------------------
 
@@ -43,7 +78,8 @@ def _wippy_cpu(rt: Runtime, ways: int, n: int) -> float:
             me.spawn_monitored(COUNTER, HOST, n)
         for _ in range(ways):
             event = me.receive(timeout=120)
-            assert event is not None and event.type == EXIT and event.value == n, event
+            expect(event is not None and event.type == EXIT and event.value == n,
+                   f"expected count({n}) to exit with {n}, got {event}")
         return time.perf_counter() - started
 
 
@@ -53,36 +89,40 @@ def _wasmtime_cpu(ways: int, n: int) -> float:
 
     def run() -> None:
         store = wasmtime.Store(engine)
-        assert wasmtime.Instance(store, module, []).exports(store)["count"](store, n) == n
+        result = wasmtime.Instance(store, module, []).exports(store)["count"](store, n)
+        expect(result == n, f"count({n}) returned {result}")
 
-    threads = [threading.Thread(target=run) for _ in range(ways)]
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    on_threads(ways, run)
     return time.perf_counter() - started
 
 
-def parallel_cpu(rt: Runtime, sizes: Sizes) -> Scenario:
+def parallel_cpu(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> Scenario:
     """Two CPU-bound guests at once against one: speedup = 2 x time(one) / time(two)."""
     n = _calibrate(sizes.cpu_seconds)
+    cores = usable_cores()
     scenario = Scenario(
         "parallel_cpu",
-        "parallel CPU, 2 guests on 2 cores",
+        f"parallel CPU, {WAYS} guests on {cores} cores",
         "speedup",
         "higher",
         Goal("at least 1.8x one guest's throughput", lambda m: m[WIPPY] >= 1.8),
+        bound=speedup_bound(WAYS, cores),
     )
-    scenario.samples[WIPPY] = rounds(
-        lambda: 2 * _wippy_cpu(rt, 1, n) / _wippy_cpu(rt, 2, n), sizes
-    )
-    scenario.samples[WASMTIME] = rounds(
-        lambda: 2 * _wasmtime_cpu(1, n) / _wasmtime_cpu(2, n), sizes
-    )
+    columns = {
+        WIPPY: lambda: WAYS * _wippy_cpu(rt, 1, n) / _wippy_cpu(rt, WAYS, n),
+        WASMTIME: lambda: WAYS * _wasmtime_cpu(1, n) / _wasmtime_cpu(WAYS, n),
+    }
+    if erl is not None:
+        iterations = int(erl.request("calibrate", float(sizes.cpu_seconds)))
+        columns[ERLANG] = erl.column("parallel_cpu", iterations)
+        scenario.extra["erlang iterations"] = iterations
+    measure(scenario, columns, sizes.rounds)
     scenario.notes.append(
         f"traps.wasm count({n:,}) (~{sizes.cpu_seconds:g} s each); raw wasmtime: one Python "
-        "thread per guest. Other work on the machine lowers every column alike."
+        "thread per guest; Erlang: a spinning process each. Other work on the machine lowers "
+        f"every column alike; a speed-up above {scenario.bound.high if scenario.bound else '-'} "
+        "(guests, cores) cannot be real and marks the row implausible."
     )
     scenario.extra["iterations"] = n
     return scenario
@@ -98,7 +138,8 @@ def _wippy_blocking(rt: Runtime, sizes: Sizes) -> float:
             me.spawn_monitored(SLEEPER, HOST, sizes.sleep_ms)
         for _ in range(sizes.sleepers):
             event = me.receive(timeout=120)
-            assert event is not None and event.type == EXIT and event.value == sizes.sleep_ms, event
+            expect(event is not None and event.type == EXIT and event.value == sizes.sleep_ms,
+                   f"expected sleep_ms({sizes.sleep_ms}) to exit with it, got {event}")
         return time.perf_counter() - started
 
 
@@ -116,15 +157,11 @@ def _wasmtime_blocking(sizes: Sizes) -> float:
         exports["sleep_ms"](store, sizes.sleep_ms)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=run) for _ in range(sizes.sleepers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    on_threads(sizes.sleepers, run)
     return time.perf_counter() - started
 
 
-def blocking(rt: Runtime, sizes: Sizes) -> Scenario:
+def blocking(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> Scenario:
     """``sleepers`` WASM processes each sleeping ``sleep_ms`` in WASI; seconds until all exit."""
     limit = sizes.sleep_ms / 1000 * 1.5
     scenario = Scenario(
@@ -134,12 +171,14 @@ def blocking(rt: Runtime, sizes: Sizes) -> Scenario:
         "lower",
         Goal(f"all done within {limit:g} s", lambda m: m[WIPPY] <= limit),
     )
-    one = Sizes(**{**sizes.__dict__, "rounds": 1})
-    scenario.samples[WIPPY] = rounds(lambda: _wippy_blocking(rt, sizes), one, warmup=0)
-    scenario.samples[WASMTIME] = rounds(lambda: _wasmtime_blocking(sizes), one, warmup=0)
+    columns = {WIPPY: lambda: _wippy_blocking(rt, sizes),
+               WASMTIME: lambda: _wasmtime_blocking(sizes)}
+    if erl is not None:
+        columns[ERLANG] = erl.column("blocking", sizes.sleepers, sizes.sleep_ms)
+    measure(scenario, columns, sizes.rounds)
     scenario.notes.append(
         "from the first spawn to the last EXIT; wasi_c_reactor.wasm sleep_ms (WASI poll_oneoff). "
-        "raw wasmtime: one thread per guest"
+        "raw wasmtime: one thread per guest; Erlang: timer:sleep in a process each"
     )
     return scenario
 
@@ -198,7 +237,8 @@ def _start_app(app: Path, cache: Path, ids: list[str]) -> float:
                     me.spawn_monitored(entry, "start:procs")
                 for _ in ids:
                     event = me.receive(timeout=120)
-                    assert event is not None and event.type == EXIT and event.ok, event
+                    expect(event is not None and event.type == EXIT and event.ok,
+                           f"a module of the start app did not exit normally: {event}")
             elapsed = time.perf_counter() - started
         finally:
             rt.stop()
@@ -238,20 +278,20 @@ def cold_vs_cached(sizes: Sizes) -> list[Scenario]:
         artifacts = [wasmtime.Module(engine, w).serialize() for w in wasms]
         counter = [0]
 
-        def wippy_pair() -> tuple[float, float]:
+        def row(cold_s: float, warm_s: float) -> dict[str, float]:
+            return {cold.key: cold_s * 1000, warm.key: warm_s * 1000,
+                    speedup.key: cold_s / warm_s}
+
+        def wippy_pair() -> dict[str, float]:
             counter[0] += 1
-            cache = Path(tmp) / f"cache{counter[0]}"
-            return _start_app(app, cache, ids), _start_app(app, cache, ids)
+            cache = Path(tmp) / f"cache{counter[0]}"  # empty: the first start compiles
+            return row(_start_app(app, cache, ids), _start_app(app, cache, ids))
 
-        def raw_pair() -> tuple[float, float]:
-            return _raw_start(wasms, None), _raw_start(wasms, artifacts)
+        def raw_pair() -> dict[str, float]:
+            return row(_raw_start(wasms, None), _raw_start(wasms, artifacts))
 
-        for column, pair in ((WIPPY, wippy_pair), (WASMTIME, raw_pair)):
-            pair()  # warm-up
-            results = [pair() for _ in range(sizes.rounds)]
-            cold.samples[column] = [c * 1000 for c, _ in results]
-            warm.samples[column] = [w * 1000 for _, w in results]
-            speedup.samples[column] = [c / w for c, w in results]
+        measure_each([cold, warm, speedup], {WIPPY: wippy_pair, WASMTIME: raw_pair},
+                     sizes.rounds)
     size = sum(len(w) for w in wasms)
     for scenario in (cold, warm, speedup):
         scenario.notes.append(

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.actors.actor_helpers import HOST, wippy_threads
+from tools.fixture_manifest import pinned
 from wippy.actors import Process, Runtime
 from wippy.wasm import Program, WasmRuntime
 
@@ -19,8 +20,11 @@ FIXTURES = ROOT / "tests" / "fixtures" / "wasm"
 EXAMPLES = ROOT / "examples"
 
 
+__all__ = ["pinned"]  # the manifest's hash of a committed binary (tools/fixture_manifest.py)
+
+
 def digest(path: Path) -> str:
-    """``sha256:<hex>`` of a file."""
+    """``sha256:<hex>`` of a file a test made; committed binaries use :func:`pinned` instead."""
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -36,10 +40,17 @@ def call(prog: Program, *args: Any) -> Any:
 AppWriter = Callable[..., Path]
 
 
-@pytest.fixture(scope="session")
-def wasm_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A compile cache shared by the whole test session (later loads are cache hits)."""
-    return tmp_path_factory.mktemp("wasm-cache")
+@pytest.fixture(autouse=True)
+def wasm_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own compile cache, empty when it starts; every test gets one.
+
+    It is also ``$WIPPY_CACHE_DIR`` for the test, so ``wippy.load()`` without a ``WasmRuntime``
+    and the ``wippy`` subprocesses the CLI tests start (they inherit the environment) use it
+    rather than the user's ``~/.cache/wippy``, and no test can lean on another's warm cache.
+    """
+    cache = tmp_path / "wippy-cache"
+    monkeypatch.setenv("WIPPY_CACHE_DIR", str(cache))
+    return cache
 
 
 @pytest.fixture
@@ -54,7 +65,8 @@ def write_app(tmp_path: Path) -> AppWriter:
     """Writes ``app.yaml`` with a ``bin`` fs.directory holding the fixtures, plus ``entries``.
 
     ``wasm(name, file, method, **fields)`` helpers are not needed: pass entries as dicts; a
-    ``process.wasm`` entry without ``hash`` gets the real hash of its file, without ``fs`` gets
+    ``process.wasm`` entry without ``hash`` gets its file's hash as pinned in
+    ``tests/fixtures/manifest.sha256`` (so a changed binary fails the load), without ``fs`` gets
     ``test:bin``.
     """
 
@@ -69,7 +81,7 @@ def write_app(tmp_path: Path) -> AppWriter:
             if entry.get("kind") == "process.wasm":
                 entry.setdefault("fs", f"{namespace}:bin")
                 if "hash" not in entry and entry["fs"] == f"{namespace}:bin":
-                    entry["hash"] = digest(FIXTURES / entry["path"])
+                    entry["hash"] = pinned(FIXTURES / entry["path"])
             full.append(entry)
         document = {"version": "1.0", "namespace": namespace, "entries": full}
         (app / "app.yaml").write_text(yaml.safe_dump(document, sort_keys=False))

@@ -16,7 +16,13 @@ Scenarios (each median of several rounds after a warm-up round):
 wasmer-python works on CPython 3.10 only. Run under ``.venv310`` (``make test`` builds it); run
 from another Python, the script re-runs itself there, or prints ``{"skipped": reason}``.
 
-Usage: python tools/bench-wasmer.py [--quick | --smoke]
+With ``--serve`` it is instead the benchmark harness's round server for the wasmer column (see
+``benchmarks/remote.py``): it prints ``ready <pid>`` and answers one round per request line,
+``call_overhead <calls>`` (µs/call), ``instantiate <instances>`` (µs/instance) or
+``gil_impact <seconds>`` (the progress ratio), with ``ok <value>`` or ``error <reason>``, so the
+harness interleaves wasmer's rounds with wippy's and the baselines'.
+
+Usage: python tools/bench-wasmer.py [--quick | --smoke | --serve]
 """
 
 from __future__ import annotations
@@ -166,11 +172,15 @@ class Ticker:
 
     def _run(self) -> None:
         last = time.perf_counter()
-        while not self._stop.is_set():
-            self.count += 1
+        while True:
             now = time.perf_counter()
+            # The gap is noted before the stop check: the stall that ends with the stop request
+            # (a guest that held the GIL until it returned) counts too.
             self.max_gap = max(self.max_gap, now - last)
             last = now
+            if self._stop.is_set():
+                return
+            self.count += 1
 
     def __enter__(self) -> Ticker:
         self._thread.start()
@@ -231,12 +241,92 @@ def gil_impact(engines: dict[str, Any], count: int, seconds: float) -> dict[str,
     return result
 
 
+class Rounds:
+    """One round of each wasmer scenario on demand: what ``--serve`` answers."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.live = engine.program(spec("add")).instantiate()
+        self.add = engine.program(spec("add"))
+        self.spins: dict[float, int] = {}
+
+    def call_overhead(self, calls: int) -> float:
+        """µs per ``add(6, 7)`` call on a live instance."""
+
+        def run() -> int:
+            for _ in range(calls):
+                self.live.call((6, 7))
+            return calls
+
+        return per_op_us(run)
+
+    def instantiate(self, instances: int) -> float:
+        """µs per instantiate + ``add(6, 7)`` + close."""
+
+        def run() -> int:
+            for _ in range(instances):
+                instance = self.add.instantiate()
+                instance.call((6, 7))
+                instance.close()
+            return instances
+
+        return per_op_us(run)
+
+    def gil_impact(self, seconds: float) -> float:
+        """A Python thread's progress rate while a guest spins ``seconds``, relative to alone."""
+        if seconds not in self.spins:
+            probe = 2_000_000
+            self.spins[seconds] = max(1, int(seconds / (spin_for(self.engine, probe)[0] / probe)))
+        with Ticker() as alone:
+            time.sleep(seconds)
+        with Ticker() as ticker:
+            took, ticks = spin_for(self.engine, self.spins[seconds], ticker)
+        return ticks / took / (alone.count / seconds)
+
+    def close(self) -> None:
+        self.live.close()
+
+
+def serve() -> None:
+    """The round server: one request line in, one ``ok <value>``/``error <reason>`` line out."""
+    engine = WasmerEngine(None)
+    rounds = Rounds(engine)
+    handlers: dict[str, Callable[[str], float]] = {
+        "call_overhead": lambda arg: rounds.call_overhead(int(arg)),
+        "instantiate": lambda arg: rounds.instantiate(int(arg)),
+        "gil_impact": lambda arg: rounds.gil_impact(float(arg)),
+    }
+    print(f"ready {os.getpid()}", flush=True)
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if words == ["quit"]:
+                break
+            if not words:
+                continue
+            try:
+                handler = handlers[words[0]]
+                value = handler(*words[1:])
+            except Exception as exc:  # the harness records the round as failed, with this
+                print(f"error {type(exc).__name__}: {exc}", flush=True)
+            else:
+                print(f"ok {value!r}", flush=True)
+    finally:
+        rounds.close()
+        engine.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true")
     group.add_argument("--smoke", action="store_true")
+    group.add_argument("--serve", action="store_true",
+                       help="answer one round per request line (the harness's wasmer column)")
     args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
     mode = "quick" if args.quick else "smoke" if args.smoke else "full"
     count, calls, seconds = MODES[mode]
     engines = {"wasmtime": WasmtimeEngine(None), "wasmer": WasmerEngine(None)}

@@ -19,7 +19,8 @@
 #
 # Downloaded tools are kept in $WIPPY_FIXTURE_TOOLS (default /tmp/wippy-fixture-tools) so
 # that reruns are fast. The script is idempotent: every run rebuilds every binary from
-# source. It ends by printing `sha256:<hex>` for every binary.
+# source. It ends by rewriting tests/fixtures/manifest.sha256, the pinned sha256 of every
+# committed binary that `make test` checks (tools/fixture_manifest.py), and printing them.
 #
 # Usage: tools/build-fixtures.sh [--no-check]
 set -euo pipefail
@@ -154,10 +155,45 @@ repin "$ROOT/examples/wasi/app.yaml" "$ROOT/examples/wasi/wasm/tool.wasm"
 wat "$ROOT/examples/supervision/wasm/worker.wat" "$ROOT/examples/supervision/wasm/worker.wasm"
 repin "$ROOT/examples/supervision/app.yaml" "$ROOT/examples/supervision/wasm/worker.wasm"
 
+# examples/actors: C guests against guest/c/wippy_process.h; each `hash:` follows its `path:`.
+pin_after_path() {  # pin_after_path APP.yaml WASM: the hash on the line after `path: <name>`
+    local digest
+    digest="sha256:$(sha256sum "$2" | cut -d' ' -f1)"
+    sed -i -E "/path: $(basename "$2")\$/{n;s/sha256:[0-9a-f]{64}/$digest/}" "$1"
+    say "pinned    ${1#"$ROOT"/} ($(basename "$2")) -> $digest"
+}
+ACTORS="$ROOT/examples/actors"
+for name in kv pingpong worker; do
+    say "clang     examples/actors/wasm/$name.c -> examples/actors/wasm/$name.wasm (wasm32-unknown-unknown)"
+    (cd "$ACTORS/wasm" && clang --target=wasm32-unknown-unknown -Oz -nostdlib \
+        -I "$ROOT/guest/c" -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=16384 \
+        -o "$ACTORS/wasm/$name.wasm" "$name.c")
+    finish "$ACTORS/wasm/$name.wasm"
+    pin_after_path "$ACTORS/app.yaml" "$ACTORS/wasm/$name.wasm"
+done
+
 # ---------------------------------------------------------------- test fixtures
-for name in traps membomb host_raise proc_exit needs_env steps async_host functions; do
+for name in traps membomb host_raise proc_exit needs_env steps async_host functions stdin_echo; do
     wat "$FIX/$name.wat" "$FIX/$name.wasm"
 done
+
+# wippy:process guests: a WAT module by hand, a C probe and a component against the WIT package
+# (wippy/actors/process_api/wit/process.wit, copied in as a dependency of the fixture's world).
+wat "$FIX/process_core.wat" "$FIX/process_core.wasm"
+c_bare "$FIX/process_probe.c" "$FIX/process_probe.wasm"
+finish "$FIX/process_probe.wasm"
+PROCESS_WIT="$ROOT/wippy/actors/process_api/wit/process.wit"
+process_component() {  # process_component SRC.c WORLD_DIR OUT.wasm
+    local name
+    name="$(basename "$3" .wasm)"
+    rm -rf "$BUILD/$name-wit"
+    mkdir -p "$BUILD/$name-wit/deps/wippy-process"
+    cp "$2"/*.wit "$BUILD/$name-wit/"
+    cp "$PROCESS_WIT" "$BUILD/$name-wit/deps/wippy-process/"
+    c_bare "$1" "$BUILD/${name}_core.wasm"
+    component "$BUILD/${name}_core.wasm" "$BUILD/$name-wit" "$3"
+}
+process_component "$FIX/process_component.c" "$FIX/process_component" "$FIX/process_component.wasm"
 
 c_wasi "$FIX/wasi_c.c" "$FIX/wasi_c.wasm"
 finish "$FIX/wasi_c.wasm"
@@ -242,6 +278,7 @@ fi
 
 # ---------------------------------------------------------------- hashes
 say "built ${#BUILT[@]} binaries"
+python3 "$ROOT/tools/fixture_manifest.py" --write
 for f in "${BUILT[@]}"; do
     printf '%-45s %7d bytes  sha256:%s\n' "${f#"$ROOT"/}" "$(stat -c %s "$f")" \
         "$(sha256sum "$f" | cut -d' ' -f1)"

@@ -6,11 +6,16 @@ wippy code involved), asserting exports, imports and behaviour as described in
 tests/fixtures/README.md. Exits 1 on the first failed check group, printing what
 went wrong; prints one "ok" line per fixture otherwise.
 
-Usage: python tools/check-fixtures.py   (needs wasmtime>=50,<51)
+With ``--manifest`` it checks instead that every committed binary still has the sha256 pinned
+in tests/fixtures/manifest.sha256 (see tools/fixture_manifest.py), naming the file and both
+hashes when one differs; ``make test`` runs that.
+
+Usage: python tools/check-fixtures.py [--manifest]   (needs wasmtime>=50,<51)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -728,7 +733,19 @@ CHECKS: list[tuple[str, Callable[[], None]]] = [
 ]
 
 
+def check_manifest() -> int:
+    """Compares every committed binary with its pin; prints each difference, 1 if any."""
+    import fixture_manifest  # beside this script, which puts its folder on sys.path
+
+    return fixture_manifest.main([])
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--manifest", action="store_true",
+                        help="check the binaries against tests/fixtures/manifest.sha256 only")
+    if parser.parse_args().manifest:
+        return check_manifest()
     failed = 0
     for name, fn in CHECKS:
         t0 = time.monotonic()

@@ -36,7 +36,7 @@ def wait_for_cancel(proc):
 
 @pytest.fixture
 def cache(wasm_cache_dir: Path) -> Path:
-    """The compile cache the wippy subprocesses share (warm after the first compile)."""
+    """The test's own compile cache, which the wippy subprocesses it starts use (empty at first)."""
     return wasm_cache_dir
 
 

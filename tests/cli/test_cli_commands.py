@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.cli.conftest import py_entry
 from tests.cli.console import WIPPY, env, finish, popen, read_until, run
-from tests.conftest import EXAMPLES, FIXTURES, AppWriter, digest
+from tests.conftest import EXAMPLES, FIXTURES, AppWriter, pinned
 
 COMPUTE = EXAMPLES / "compute"
 
@@ -173,8 +173,9 @@ def test_usage_errors_exit_2(cache: Path, cli_app: AppWriter) -> None:
         ("run", "-x", "test:nope"): "no entry 'test:nope' in the registry",
         ("run", "-x", "test:files", "x"): "entry test:files is a fs.directory, which cannot be "
                                           "run",
-        ("run", "-x", "test:files"): "(process.wasm, process.python, process.supervisor, "
-                                     "process.service, function.wasm, function.wat can)",
+        ("run", "-x", "test:files"): "(process.wasm, process.python, process.lua, "
+                                     "process.supervisor, process.service, function.wasm, "
+                                     "function.wat, function.lua can)",
         ("run", "-x", "test:sup", "extra"): "test:sup is a process.supervisor: it takes no "
                                             "arguments (got extra)",
         ("hash",): "the following arguments are required: FILE",
@@ -209,12 +210,12 @@ def test_verbose_logs_to_stderr(cache: Path) -> None:
 def test_hash_prints_sha256(cache: Path, tmp_path: Path) -> None:
     worker = COMPUTE / "wasm" / "worker.wasm"
     greet = COMPUTE / "wasm" / "greet.wasm"
-    result = run(cache, "hash", str(worker), str(greet))
-    assert result.stdout == f"{digest(worker)}  {worker}\n{digest(greet)}  {greet}\n"
+    result = run(cache, "hash", str(worker), str(greet))  # against the committed pins
+    assert result.stdout == f"{pinned(worker)}  {worker}\n{pinned(greet)}  {greet}\n"
     missing = run(cache, "hash", str(tmp_path / "none.wasm"), str(worker))
     assert missing.returncode == 1
     assert missing.stderr == f"wippy: {tmp_path / 'none.wasm'}: No such file or directory\n"
-    assert missing.stdout == f"{digest(worker)}  {worker}\n"
+    assert missing.stdout == f"{pinned(worker)}  {worker}\n"
 
 
 def test_config_errors_are_reported_together(cache: Path, tmp_path: Path) -> None:

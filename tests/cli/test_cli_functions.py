@@ -154,4 +154,5 @@ def test_a_process_entry_cannot_be_called_and_a_function_cannot_be_spawned(
     result = run(cache, "-C", str(app), "check")
     assert result.returncode == 1
     assert ("entry t:sup: field children[0].process: refers to t:f, which is a function.wat; "
-            "expected a process.wasm or process.python or process.supervisor") in result.stderr
+            "expected a process.wasm or process.python or process.lua or process.supervisor"
+            ) in result.stderr

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.actors.actor_helpers import wait_until
 from wippy.actors import CANCEL, SUPERVISION, Event, Message, Pid, Process, Runtime, Shutdown
-from wippy.supervisors import SupervisionReport, Supervisor
+from wippy.supervisors import ChildInfo, SupervisionReport, Supervisor
 
 HOST = "app:processes"
 
@@ -118,6 +118,22 @@ def exit_of(proc: Process, pid: Pid, timeout: float = 10.0) -> Event:
     )
     assert isinstance(item, Event), f"no EXIT from {pid} within {timeout}s"
     return item
+
+
+def still_running(proc: Process, sup: Supervisor) -> list[ChildInfo]:
+    """Checks that ``sup`` has finished reacting to what reached it so far and did not exit.
+
+    A supervisor answers a call only after the events queued before it, so the reply to
+    ``which_children`` proves it is done with them (an exit it decided on has happened by then);
+    ``proc``, which must monitor ``sup``, then holds no EXIT of it. Returns the children.
+    """
+    children = sup.which_children()
+    gone = proc.receive(
+        timeout=0,
+        match=lambda i: isinstance(i, Event) and i.type == "EXIT" and i.pid == sup.pid,
+    )
+    assert gone is None, f"the supervisor exited: {gone}"
+    return children
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from tests.supervisors.sup_helpers import (
     pid_of,
     reports,
     send,
+    still_running,
     worker,
 )
 from wippy.actors import Process, Runtime
@@ -61,7 +62,8 @@ def test_all_significant_waits_for_the_last_significant_child(
     me.monitor(sup.pid)
     send(rt, pid_of(sup, "s1"), "exit")
     reports(me, lambda r: r.action == "child_exit")
-    assert sup.alive
+    running = {info.id: info.pid is not None for info in still_running(me, sup)}
+    assert running == {"bystander": True, "s1": False, "s2": True}  # s2 still holds it up
     send(rt, pid_of(sup, "s2"), "crash")
     event = exit_of(me, sup.pid)
     assert event.error is not None and "auto_shutdown" in event.error.message
@@ -79,17 +81,20 @@ def test_a_bystander_ending_does_not_trigger_auto_shutdown(
         auto_shutdown="any_significant",
     )
     sup = start_supervisor(rt, spec)
+    me.monitor(sup.pid)
     send(rt, pid_of(sup, "bystander"), "exit")
     wait_until(lambda: [info.id for info in sup.which_children()] == ["sig"])
-    assert sup.alive
+    assert [(i.id, i.state) for i in still_running(me, sup)] == [("sig", "running")]
 
 
 def test_terminating_a_significant_child_does_not_trigger_auto_shutdown(
-    rt: Runtime, journal: Journal
+    rt: Runtime, journal: Journal, me: Process
 ) -> None:
     sup = start_supervisor(rt, _sup(journal, "any_significant", ("sig", "transient")))
+    me.monitor(sup.pid)
     sup.terminate_child("sig")
-    assert sup.alive and sup.which_children()[1].state == "stopped"
+    states = [(i.id, i.state) for i in still_running(me, sup)]
+    assert states == [("bystander", "running"), ("sig", "stopped")]
 
 
 def test_auto_shutdown_escalates_as_shutdown_through_a_transient_parent(

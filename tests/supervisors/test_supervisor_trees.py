@@ -60,6 +60,16 @@ def _supervisor(name: str, children: list[dict[str, Any]], **flags: Any) -> dict
     }
 
 
+def _watched(rt: Runtime, me: Process, spec: SupervisorSpec | str) -> Supervisor:
+    """Starts a supervisor that ``me`` monitors from its spawn on (linked, links trapped).
+
+    Monitoring after ``start_supervisor`` returns would miss what a fast-failing child makes
+    the supervisor do before then: its reports, even its own exit.
+    """
+    me.set_options(trap_links=True)
+    return start_supervisor(rt, spec, parent=me)
+
+
 @pytest.fixture
 def app(write_app: AppWriter) -> Path:
     return write_app(
@@ -80,9 +90,8 @@ def test_a_trapping_wasm_storm_escalates_to_the_root_as_otp_would(app: Path) -> 
     # Each leaf runs its worker twice (intensity 1), each mid runs 3 leaves (intensity 2),
     # the root runs 2 mids (intensity 1): 2 * 3 * 2 = 12 worker runs, then the root gives up.
     with wippy.load(app) as rt, rt.process() as me, captured_reports() as lines:
-        sup = start_supervisor(rt, "test:root")
-        me.monitor(sup.pid)
-        event = exit_of(me, sup.pid, timeout=30)
+        sup = _watched(rt, me, "test:root")
+        event = exit_of(me, sup.pid, timeout=60)
         assert event.error is not None and "max restart intensity" in event.error.message
         worker_exits = [line for line in lines if ": child_exit worker " in line]
         assert len(worker_exits) == 12, lines
@@ -109,10 +118,10 @@ def test_a_crash_storm_stops_escalating_where_otp_would_absorb_it(rt: Runtime, m
     mid = SupervisorSpec(HOST, (ChildSpec("leaf", leaf),), intensity=2, name="mid")
     root = SupervisorSpec(HOST, (ChildSpec("mid", mid),), intensity=1, name="root")
     with captured_reports() as lines:
-        sup = start_supervisor(rt, root)
-        me.monitor(sup.pid)
-        wait_until(lambda: len(runs) == 7)  # 3 leaves x 2 crashes, mid gave up, root restarted
-        seen = reports(me, lambda r: r.action == "restarted")
+        sup = _watched(rt, me, root)
+        # 3 leaves x 2 crashes, mid gave up, root restarted
+        wait_until(lambda: len(runs) == 7, timeout=60)
+        seen = reports(me, lambda r: r.action == "restarted", timeout=60)
         assert [r.child_id for r in seen if r.action == "restarted"] == ["mid"]
     assert sup.alive
     gave_up = [line.split(":")[0] for line in lines if ": give_up" in line]
@@ -132,11 +141,10 @@ def test_wasm_children_failing_on_limits_and_traps_are_restarted(
     path = write_app(HOST_ENTRY, *WASM)
     with wippy.load(path) as rt, rt.process() as me:
         spec = SupervisorSpec("test:processes", (ChildSpec("w", entry, tuple(args)),), intensity=3)
-        start_supervisor(rt, spec, parent=me)  # me monitors it from its spawn: no report missed
-        seen = reports(me, lambda r: r.action == "restarted", timeout=30)
-        assert [r.action for r in seen] == ["started", "child_exit", "restarted"]
-        assert seen[1].error is not None
-        assert seen[1].error.kind == kind, seen[1].error
+        _watched(rt, me, spec)
+        seen = reports(me, lambda r: r.action == "restarted", timeout=60)
+        assert [r.action for r in seen] == ["started", "child_exit", "restarted"], seen
+        assert seen[1].error is not None and seen[1].error.kind == kind, seen[1].error
 
 
 def test_a_busy_wasm_child_that_cannot_see_cancel_stops_at_once(write_app: AppWriter) -> None:

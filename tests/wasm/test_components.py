@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, AppWriter, call, digest
+from tests.conftest import EXAMPLES, AppWriter, call, pinned
 from wippy.config import load_registry
 from wippy.wasm import ArgumentError, LinkError, Program, WasmRuntime
 
@@ -17,7 +17,7 @@ def greet_entry(method: str = "greet", **fields: Any) -> list[dict[str, Any]]:
     return [
         {"name": "examples", "kind": "fs.directory", "directory": str(GREET.parent)},
         {"name": "greet", "kind": "process.wasm", "fs": "test:examples", "path": "greet.wasm",
-         "hash": digest(GREET), "method": method, **fields},
+         "hash": pinned(GREET), "method": method, **fields},
     ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, AppWriter, digest
+from tests.conftest import FIXTURES, AppWriter, digest, pinned
 from wippy.config import ConfigError, load_registry
 from wippy.wasm import HashMismatchError, LinkError, LoadError, WasmRuntime
 
@@ -30,7 +30,7 @@ def test_hash_mismatch_refuses_the_entry(wasm_runtime: WasmRuntime, write_app: A
     app = write_app(entry("w", "traps.wasm", "add", hash=wrong))
     with pytest.raises(HashMismatchError) as err:
         load(wasm_runtime, app, "w")
-    actual = digest(FIXTURES / "traps.wasm")
+    actual = pinned(FIXTURES / "traps.wasm")
     assert str(err.value) == f"hash mismatch for test:w: expected {wrong}, got {actual}"
 
 
@@ -86,7 +86,7 @@ def test_filesystem_calls_need_the_filesystem_profile(
 
 
 def test_path_escaping_the_directory_is_refused_at_load(write_app: AppWriter) -> None:
-    app = write_app(entry("e", "../../conftest.py", "add", hash=digest(FIXTURES / "traps.wasm")))
+    app = write_app(entry("e", "../../conftest.py", "add", hash=pinned(FIXTURES / "traps.wasm")))
     with pytest.raises(ConfigError) as err:
         load_registry(app)
     text = str(err.value)
@@ -101,7 +101,7 @@ def test_symlink_escaping_the_directory_is_refused_at_load(
     (inner / "link.wasm").symlink_to(FIXTURES / "traps.wasm")
     app = write_app(
         {"name": "inner", "kind": "fs.directory", "directory": str(inner)},
-        entry("l", "link.wasm", "add", fs="test:inner", hash=digest(FIXTURES / "traps.wasm")),
+        entry("l", "link.wasm", "add", fs="test:inner", hash=pinned(FIXTURES / "traps.wasm")),
     )
     with pytest.raises(ConfigError, match="entry test:l: field path: .*resolves through a "
                        "symlink .* outside the directory"):
@@ -116,7 +116,7 @@ def test_file_swapped_for_an_escaping_symlink_after_load_is_refused(
     (inner / "w.wasm").write_bytes((FIXTURES / "traps.wasm").read_bytes())
     app = write_app(
         {"name": "inner", "kind": "fs.directory", "directory": str(inner)},
-        entry("l", "w.wasm", "add", fs="test:inner", hash=digest(FIXTURES / "traps.wasm")),
+        entry("l", "w.wasm", "add", fs="test:inner", hash=pinned(FIXTURES / "traps.wasm")),
     )
     registry = load_registry(app)
     (inner / "w.wasm").unlink()
@@ -160,11 +160,18 @@ def test_corrupt_cache_entry_is_recompiled(
     cached.write_bytes(bytes(blob))
     with WasmRuntime(cache_dir=cache, engine=engine) as second:
         prog = load(second, app, "a")
-        assert second.engine().cache.hits == 0
+        assert (second.engine().cache.hits, second.engine().cache.misses) == (0, 1)  # recompiled
         instance = prog.instantiate()
         assert instance.call((2, 3)) == 5
         instance.close()
-    assert cached.exists()  # rewritten with a good artifact
+    assert cached.read_bytes() != bytes(blob)  # the damaged entry was replaced ...
+    with WasmRuntime(cache_dir=cache, engine=engine) as third:
+        prog = load(third, app, "a")
+        # ... by one that passes its checksum and deserializes
+        assert (third.engine().cache.hits, third.engine().cache.misses) == (1, 0)
+        instance = prog.instantiate()
+        assert instance.call((2, 3)) == 5
+        instance.close()
 
 
 def test_programs_are_shared_between_spawns(

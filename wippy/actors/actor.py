@@ -13,7 +13,6 @@ import contextlib
 import logging
 import sys
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +63,7 @@ class StepInbox:
     _IDLE, _QUEUED, _RUNNING = 0, 1, 2
 
     def __init__(self, owner: ProcessActor, queue: RunQueue) -> None:
-        self._items: deque[Any] = deque()
+        self._items: list[Any] = []  # a few messages at most: a list is 14x smaller than a deque
         self._lock = threading.Lock()
         self._state = StepInbox._IDLE
         self._owner = owner
@@ -80,7 +79,7 @@ class StepInbox:
 
     def get(self) -> Any:
         """The oldest message; raises IndexError when empty (never blocks)."""
-        return self._items.popleft()
+        return self._items.pop(0)
 
     def empty(self) -> bool:
         return not self._items
@@ -103,12 +102,31 @@ class StepInbox:
             return False
 
 
+class _StopFlag:
+    """The actor's ``actor_stopped`` flag: what Pykka reads of it (``is_set``/``set``), without
+    the lock and condition of a :class:`threading.Event` (a process has no thread waiting)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+
+
 class ProcessActor(pykka.Actor):
     """A Pykka actor that runs one :class:`ProcessRun` on its host's workers.
 
     Started with :meth:`launch` (not :meth:`pykka.Actor.start`): the process table is the
     registry of processes, so these actors are not added to Pykka's global ``ActorRegistry``
-    (whose list would make every exit cost O(live processes)).
+    (whose list would make every exit cost O(live processes)). For the same reason of cost the
+    fields :class:`pykka.Actor` sets up are set here directly: ``actor_urn`` names the process
+    (no random uuid per spawn), ``actor_inbox`` is the run-queue inbox, ``actor_stopped`` a plain
+    flag, ``actor_ref`` the usual :class:`pykka.ActorRef`.
     """
 
     def __init__(self, run: ProcessRun, queue: RunQueue) -> None:
@@ -116,7 +134,18 @@ class ProcessActor(pykka.Actor):
         self._run_queue = queue
         self._set_up = False
         self.helpable = run.body.helpable
-        super().__init__()
+        self.actor_urn = f"urn:wippy:{id(run):x}:{run.record.pid}"
+        self.actor_inbox = self._create_actor_inbox()
+        self.actor_stopped = _StopFlag()  # type: ignore[assignment]
+        self._actor_ref = pykka.ActorRef(self)
+
+    def _stop(self) -> None:
+        """Stops the actor (Pykka's, without the registry it was never added to)."""
+        self.actor_stopped.set()
+        try:
+            self.on_stop()
+        except Exception:
+            self._handle_failure(*sys.exc_info())
 
     def _create_actor_inbox(self) -> StepInbox:  # type: ignore[override]
         """The inbox: a run-queue inbox on the actor's host (Pykka's hook for actor types)."""
@@ -242,11 +271,10 @@ class ProcessRun:
         """Reports that the process has started (once)."""
         if not self._started:
             self._started = True
-            self._release_admission()
             self._on_started(self.record)
 
     def exited(self, record: ProcessRecord) -> None:
-        """The process left the table: one that never started frees its place in the queue."""
+        """The process left the table: one still waiting for a worker frees its place."""
         self._release_admission()
 
     def _release_admission(self) -> None:
@@ -287,32 +315,39 @@ class ProcessRun:
         if self.record.exit is not None:
             return CLOSE
         if message is INIT:
+            self._release_admission()  # it has a worker: it no longer waits to start
             try:
                 if self.body.init():
                     self.started()
             except ProcessTerminated:
-                return CLOSE
+                return self._close_now()
             except BaseException as exc:
                 self._fail(exc)
-                return CLOSE
-            return STEP
-        return self._step()
+                return self._close_now()
+            if self.record.exit is not None:
+                return self._close_now()
+        return self._step()  # Init is followed by the first Step in the same slice
 
     def _step(self) -> Any:
         try:
             outcome = self.body.step()
         except ProcessTerminated:
-            return CLOSE
+            return self._close_now()
         except BaseException as exc:  # the body's failure is the process's EXIT error
             self._fail(exc)
-            return CLOSE
+            return self._close_now()
         if outcome is SUSPENDED:
             return None
         if outcome is CONTINUE:
             return STEP
         assert isinstance(outcome, Finished)
         self._table.exit(self.pid, value=outcome.value)
-        return CLOSE
+        return self._close_now()
+
+    def _close_now(self) -> Any:
+        """Closes at once, in this slice, when the body can be (a threaded body still running
+        closes later, when its thread calls :meth:`closed`)."""
+        return _STOP if self._close() else None
 
     def _fail(self, exc: BaseException) -> None:
         self._table.exit(self.pid, error=ProcessError.from_exception(exc))

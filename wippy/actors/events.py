@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from wippy.actors.pid import Pid
 
@@ -91,9 +91,11 @@ LINKED: Final = ProcessError("linked", "linked process failed")
 NOPROC: Final = ProcessError("noproc", "no such process")
 
 
-@dataclass(frozen=True)
-class Message:
-    """A message one process sent another: ``topic``, the ``payload`` tuple and the ``sender``."""
+class Message(NamedTuple):
+    """A message one process sent another: ``topic``, the ``payload`` tuple and the ``sender``.
+
+    Immutable and cheap to make (messages are the hottest path of the runtime).
+    """
 
     topic: str
     payload: tuple[Any, ...]

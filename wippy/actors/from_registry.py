@@ -35,5 +35,6 @@ def registry_hosts(registry: Registry) -> list[HostEntry]:
             )
             hosts.append(HostEntry(config, entry.lifecycle.auto_start))
         elif isinstance(entry, TerminalHost):
-            hosts.append(HostEntry(HostConfig(entry.id), entry.lifecycle.auto_start))
+            config = HostConfig(entry.id, terminal=True)
+            hosts.append(HostEntry(config, entry.lifecycle.auto_start))
     return hosts

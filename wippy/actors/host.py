@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from wippy.actors.errors import HostQueueFull, HostStoppedError
 from wippy.actors.scheduler import RunQueue
+from wippy.timers import Timers
 
 
 class HostState(enum.Enum):
@@ -29,6 +30,8 @@ class HostConfig:
     queue_size: int = 1024
     stop_timeout: float = 5.0
     slice: float = 0.01
+    terminal: bool = False
+    """A ``terminal.host``: its WebAssembly processes read the runtime's live stdin."""
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -58,14 +61,14 @@ class HostStats:
 class Host:
     """One ``process.host``: its :class:`RunQueue` and its admission count. Thread-safe.
 
-    At most ``queue_size`` spawned processes may be waiting for a worker to start (beyond the
-    workers free now): :meth:`admit` raises :class:`HostQueueFull` beyond that. A process that
-    has started holds nothing of the host while it waits.
+    At most ``queue_size`` spawned processes may be waiting for a worker for their Init (beyond
+    the workers free now): :meth:`admit` raises :class:`HostQueueFull` beyond that. A process
+    that has started holds nothing of the host while it waits.
     """
 
-    def __init__(self, config: HostConfig) -> None:
+    def __init__(self, config: HostConfig, timers: Timers | None = None) -> None:
         self.config = config
-        self.queue = RunQueue(config.host_id, config.workers)
+        self.queue = RunQueue(config.host_id, config.workers, timers)
         self._lock = threading.Lock()
         self._state = HostState.STOPPED
         self._pending = 0
@@ -111,6 +114,6 @@ class Host:
             self._pending += 1
 
     def started(self) -> None:
-        """One admitted process started (or ended before it could)."""
+        """One admitted process got a worker for its Init (or ended before it could)."""
         with self._lock:
             self._pending -= 1

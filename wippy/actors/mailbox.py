@@ -28,24 +28,68 @@ class Mailbox:
 
     def __init__(self) -> None:
         self._items: deque[Received] = deque()
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond_: threading.Condition | None = None  # made when a receiver first blocks
         self._closed = False
         self._removals = 0  # bumped on every removal so a selective scan knows to start over
         self._waiting = 0  # receivers blocked in get(): put() wakes them only when there are any
         self._watcher: Callable[[], None] | None = None
 
+    @property
+    def _cond(self) -> threading.Condition:
+        cond = self._cond_
+        if cond is None:
+            cond = self._cond_ = threading.Condition(self._lock)
+        return cond
+
     def put(self, item: Received) -> bool:
         """Appends ``item`` and wakes a waiting receiver; False (item dropped) when closed."""
-        with self._cond:
+        lock = self._lock
+        lock.acquire()
+        try:
             if self._closed:
                 return False
             self._items.append(item)
             if self._waiting:
                 self._cond.notify_all()
-            watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher()
+            watcher = self._watcher
+            if watcher is None:
+                return True
+            self._watcher = None
+        finally:
+            lock.release()
+        watcher()
         return True
+
+    def pop(self) -> Received | None:
+        """Removes and returns the oldest item, or None when there is none (never blocks;
+        raises :class:`MailboxClosed` when closed)."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._closed:
+                raise MailboxClosed
+            items = self._items
+            if items:
+                self._removals += 1
+                return items.popleft()
+            return None
+        finally:
+            lock.release()
+
+    def pop_ready(self) -> Received | None:
+        """The oldest item when one is there and the mailbox is open, else None (never blocks,
+        never raises): the receive fast path."""
+        lock = self._lock
+        lock.acquire()
+        items = self._items
+        if items and not self._closed:
+            self._removals += 1
+            item = items.popleft()
+            lock.release()
+            return item
+        lock.release()
+        return None
 
     def take_or_watch(
         self, match: Callable[[Received], bool] | None, watcher: Callable[[], None]
@@ -55,7 +99,7 @@ class Mailbox:
 
         Raises :class:`MailboxClosed` when closed.
         """
-        with self._cond:
+        with self._lock:
             if self._closed:
                 raise MailboxClosed
             item = self._take(match)
@@ -65,7 +109,7 @@ class Mailbox:
 
     def unwatch(self) -> None:
         """Drops a registered watcher (the wait ended another way)."""
-        with self._cond:
+        with self._lock:
             self._watcher = None
 
     def _take(self, match: Callable[[Received], bool] | None) -> Received | None:
@@ -98,7 +142,7 @@ class Mailbox:
         deadline = None if timeout is None else time.monotonic() + timeout
         if helper is not None:
             while True:
-                with self._cond:
+                with self._lock:
                     if self._closed:
                         raise MailboxClosed
                     item = self._take(match)
@@ -108,7 +152,7 @@ class Mailbox:
                     return None
                 if not helper():
                     break
-        with self._cond:
+        with self._lock:
             scanned = 0
             removals = self._removals
             while True:
@@ -144,11 +188,12 @@ class Mailbox:
 
     def close(self) -> int:
         """Closes the mailbox, drops what it holds and wakes every receiver; returns #dropped."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             dropped = len(self._items)
             self._items.clear()
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
             watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher()
@@ -160,5 +205,5 @@ class Mailbox:
         return self._closed
 
     def __len__(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._items)

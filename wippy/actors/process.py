@@ -13,6 +13,7 @@ from wippy.actors.function_body import ProcessFunction
 from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
+from wippy.actors.scheduler import mark_helper_thread
 from wippy.actors.start_watch import StartWatch
 from wippy.actors.table import ProcessRecord
 from wippy.wasm.spec import Wait
@@ -34,6 +35,9 @@ def _matcher(
         )
 
     return by_topic
+
+
+_new_message = tuple.__new__  # Message(...) without the Python-level __new__ of a named tuple
 
 
 def _of(pid: Pid, event_type: str) -> Callable[[Received], bool]:
@@ -69,6 +73,8 @@ class Process:
 
     def __init__(self, runtime: ProcessOps, record: ProcessRecord, *, handle: bool) -> None:
         self._runtime = runtime
+        self._table = runtime.table
+        self._records = self._table.live_records()
         self._record = record
         self._handle = handle
 
@@ -221,6 +227,19 @@ class Process:
         Messages from one process to another arrive in the order sent. Raises
         :class:`~wippy.actors.UnknownNameError` for a name no live process has.
         """
+        record = self._record
+        if record.exit is not None:
+            raise self._exited()
+        if type(pid) is not Pid:
+            pid = self._table.resolve(pid)
+        target = self._records.get(pid)  # the table's deliver, inlined: the hottest path
+        return target is not None and target.mailbox.put(
+            _new_message(Message, (topic, payload, record.pid))
+        )
+
+    def send_payload(self, pid: Target, topic: str, payload: tuple[Any, ...]) -> bool:
+        """Like :meth:`send`, with the payload tuple given as it is (a tuple subclass, such as a
+        guest's MessagePack payload, keeps its type); False when ``pid`` is gone."""
         self._check()
         table = self._runtime.table
         return table.deliver(table.resolve(pid), Message(topic, payload, self._record.pid))
@@ -237,14 +256,24 @@ class Process:
         accepts (others stay queued in order; with ``topic``, events are never taken). Returns
         None on timeout. A function process gives its host's permit back while it waits.
         """
-        self._check()
-        match = _matcher(topic, match)
-        mailbox = self._record.mailbox
-        permit = None if self._handle else self._record.permit
+        record = self._record
+        mailbox = record.mailbox
+        if topic is None and match is None and record.exit is None:
+            item = mailbox.pop_ready()  # the common case: the next item, already there
+            if item is not None:
+                return item
+        if record.exit is not None:
+            raise self._exited()
+        permit = None if self._handle else record.permit
         try:
+            if topic is not None or match is not None:
+                match = _matcher(topic, match)
             if timeout == 0:
                 return mailbox.get(0, match)
-            if permit is None:
+            if permit is None:  # a handle helps run processes; a guest's own thread does not
+                if not self._handle:
+                    return mailbox.get(timeout, match)
+                mark_helper_thread()
                 return mailbox.get(timeout, match, self._runtime.help)
             item = mailbox.get(0, match)
             if item is not None:
@@ -328,6 +357,19 @@ class Process:
             with lock:
                 if not state["done"]:
                     state["timer"] = self._runtime.timers.schedule(timeout, expired)
+        return wait
+
+    def sleep_later(self, seconds: float) -> Wait:
+        """A :class:`~wippy.wasm.spec.Wait` that completes with None after ``seconds``: a
+        sleep for a stepped guest that must not block. Cancelling the wait drops its timer."""
+        self._check()
+        timer: list[Any] = []
+
+        def expired() -> None:
+            wait.complete(None)
+
+        wait = Wait(on_cancel=lambda: timer[0].cancel() if timer else None)
+        timer.append(self._runtime.timers.schedule(max(0.0, seconds), expired))
         return wait
 
     def _exited_or_terminated(self) -> BaseException:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wippy.actors.errors import EntryLoadError, UnknownEntryError
 from wippy.wasm.api import OutputSink, Program
 from wippy.wasm.errors import WasmError
-from wippy.wasm.functions import Function
 
 if TYPE_CHECKING:
     from wippy.config import Registry
@@ -27,13 +26,51 @@ class ProgramSource(Protocol):
         """Releases what the source holds (when its runtime stops)."""
 
 
+class EntryFunction(Protocol):
+    """A function entry ready to call (``function.wasm``'s :class:`~wippy.wasm.Function`,
+    ``function.lua``'s ``LuaFunction``)."""
+
+    def call(self, *args: Any) -> Any:
+        """Calls it with ``args``; returns the result or raises the error."""
+
+    def convert_args(self, args: Any) -> tuple[Any, ...]:
+        """The arguments it takes for ``args``; raises ``ArgumentError``."""
+
+
+class FunctionSource(Protocol):
+    """Makes the callables of one kind of function entry (``function.lua``, ...)."""
+
+    def function(
+        self,
+        registry: Registry,
+        entry_id: str,
+        *,
+        stdout: OutputSink | None,
+        stderr: OutputSink | None,
+        call: Callable[..., Any] | None,
+    ) -> EntryFunction:
+        """The callable of ``entry_id`` (``call(entry_id, *args)`` calls other function
+        entries for it); raises ``WasmError``/ValueError/OSError on failure, TypeError when the
+        entry is not of its kind."""
+
+    def close(self) -> None:
+        """Releases what the source holds (when its runtime stops)."""
+
+
 _SOURCES: dict[type, Callable[[], ProgramSource]] = {}
+_FUNCTION_SOURCES: dict[type, Callable[[], FunctionSource]] = {}
 
 
 def register_source(entry_type: type, factory: Callable[[], ProgramSource]) -> None:
     """Makes entries of ``entry_type`` spawnable: each runtime calls ``factory`` once (on the
     first spawn of such an entry) and asks the source for their programs."""
     _SOURCES[entry_type] = factory
+
+
+def register_function_source(entry_type: type, factory: Callable[[], FunctionSource]) -> None:
+    """Makes entries of ``entry_type`` callable (``rt.call``/``proc.call``): each runtime calls
+    ``factory`` once (on the first call of such an entry) and asks the source for them."""
+    _FUNCTION_SOURCES[entry_type] = factory
 
 
 class Programs:
@@ -52,12 +89,20 @@ class Programs:
         self._owns_wasm = False
         self._added: dict[str, Program] = {}
         self._sources: dict[type, ProgramSource] = {}
+        self._resolved: dict[tuple[str, str | None], Program] = {}
+        self._function_sources: dict[type, FunctionSource] = {}
         self._lock = threading.Lock()
 
     def add(self, entry_id: str, program: Program) -> None:
         """Makes ``program`` the program of ``entry_id``."""
         with self._lock:
             self._added[entry_id] = program
+            for key in [k for k in self._resolved if k[0] == entry_id]:
+                del self._resolved[key]
+
+    def cached(self, entry_id: str, host_id: str | None = None) -> Program | None:
+        """The program of ``entry_id`` when it was already resolved for ``host_id``, else None."""
+        return self._resolved.get((entry_id, host_id))
 
     def get(self, entry_id: str, host_id: str | None = None) -> Program:
         """The program of ``entry_id``, loading it on first use.
@@ -65,10 +110,20 @@ class Programs:
         Raises :class:`UnknownEntryError` (no such entry, or not a process entry) or
         :class:`EntryLoadError` (the entry could not be loaded; the cause is chained).
         """
+        resolved = self._resolved.get((entry_id, host_id))  # a dict read: no lock
+        if resolved is not None:
+            return resolved
         with self._lock:
             program = self._added.get(entry_id)
         if program is not None:
             return program
+        program = self._load(entry_id, host_id)
+        with self._lock:
+            if entry_id not in self._added:
+                self._resolved[(entry_id, host_id)] = program
+        return program
+
+    def _load(self, entry_id: str, host_id: str | None) -> Program:
         registry = self._registry
         if registry is None or entry_id not in registry:
             where = "in the registry" if registry is not None else "added (no registry)"
@@ -85,8 +140,9 @@ class Programs:
 
     def function(
         self, entry_id: str, stdout: OutputSink | None, stderr: OutputSink | None
-    ) -> Function:
-        """The callable of a ``function.wasm``/``function.wat`` entry, loaded on first use.
+    ) -> EntryFunction:
+        """The callable of a function entry (``function.wasm``, ``function.wat``, or a kind
+        with a :func:`register_function_source`), loaded on first use.
 
         Raises :class:`UnknownEntryError` (no such entry, or not a function entry) or
         :class:`EntryLoadError` (it could not be loaded; the cause is chained).
@@ -96,6 +152,12 @@ class Programs:
             where = "in the registry" if registry is not None else "(no registry)"
             raise UnknownEntryError(f"no function entry {entry_id!r} {where}")
         try:
+            source = self._function_source_for(registry.get(entry_id))
+            if source is not None:
+                return source.function(
+                    registry, entry_id, stdout=stdout, stderr=stderr,
+                    call=lambda other, *args: self.function(other, stdout, stderr).call(*args),
+                )
             return self._wasm_runtime().function(registry, entry_id, stdout=stdout, stderr=stderr)
         except (KeyError, TypeError) as exc:
             raise UnknownEntryError(f"entry {entry_id!r} cannot be called: {exc}") from exc
@@ -140,6 +202,16 @@ class Programs:
                 return source
         return None
 
+    def _function_source_for(self, entry: object) -> FunctionSource | None:
+        for entry_type, factory in _FUNCTION_SOURCES.items():
+            if isinstance(entry, entry_type):
+                with self._lock:
+                    source = self._function_sources.get(entry_type)
+                    if source is None:
+                        source = self._function_sources[entry_type] = factory()
+                return source
+        return None
+
     def _wasm_runtime(self) -> WasmRuntime:
         with self._lock:
             if self._wasm is None:
@@ -155,7 +227,9 @@ class Programs:
         """Closes the program sources and the WebAssembly runtime if this object created it.
         Idempotent."""
         with self._lock:
-            sources, self._sources = list(self._sources.values()), {}
+            sources: list[ProgramSource | FunctionSource] = list(self._sources.values())
+            sources += self._function_sources.values()
+            self._sources, self._function_sources = {}, {}
         for source in sources:
             source.close()
         with self._lock:

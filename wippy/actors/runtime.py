@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import wippy.actors.process_api  # noqa: F401 - offers wippy:process to every WasmRuntime
 from wippy.actors.actor import ProcessActor, ProcessRun
 from wippy.actors.body import ProcessBody
 from wippy.actors.errors import (
@@ -34,6 +35,7 @@ from wippy.actors.scheduler import ThreadPool
 from wippy.actors.start_watch import StartWatch
 from wippy.actors.starters import find_starter, start_entry
 from wippy.actors.table import ProcessRecord, ProcessTable
+from wippy.actors.terminal import TerminalInput
 from wippy.actors.wasm_body import WasmBody
 from wippy.timers import KeyedTimers, Timers
 from wippy.wasm.api import Program
@@ -82,6 +84,8 @@ class Runtime:
     ``engine`` is the default engine of the WebAssembly runtime created when ``wasm`` is None.
     Guest output goes to ``output`` (default: this process's stdout/stderr). ``map_limit``
     overrides the kernel's ``vm.max_map_count`` for the spawn check (see :mod:`.limits`).
+    ``stdin`` is a file descriptor (the CLI passes 0) that the WebAssembly processes of terminal
+    hosts read as their live stdin; without it their stdin is empty.
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class Runtime:
         default_stop_timeout: float = 5.0,
         engine: str | None = None,
         map_limit: int | None = None,
+        stdin: int | None = None,
     ) -> None:
         self._registry = registry
         self._programs = Programs(registry, wasm, engine)
@@ -106,6 +111,7 @@ class Runtime:
         self._lock = threading.RLock()
         self._exits = threading.Condition(threading.Lock())
         self._actors = 0  # process actors not yet closed, guarded by _exits
+        self._exit_waiters = 0  # threads waiting on _exits (drain, stop): notify only then
         self._state = _State.RUNNING
         self._hosts: dict[str, Host] = {}
         self._host_list: list[Host] = []
@@ -113,6 +119,7 @@ class Runtime:
         self._handles: dict[Pid, Process] = {}
         self._graces = KeyedTimers(self._timers)
         self._pid = self._pids.allocate(HANDLE_HOST)
+        self._terminal_input = None if stdin is None else TerminalInput(stdin)
         if registry is not None:
             from wippy.actors.from_registry import registry_hosts
 
@@ -178,7 +185,7 @@ class Runtime:
             self._check_running()
             if config.host_id in self._hosts:
                 raise ValueError(f"host {config.host_id!r} already exists")
-            self._hosts[config.host_id] = Host(config)
+            self._hosts[config.host_id] = Host(config, self._timers)
             self._host_list = list(self._hosts.values())
         if auto_start:
             self.start_host(config.host_id)
@@ -359,24 +366,27 @@ class Runtime:
         returns once it acknowledged its start (waiting is a receive of the spawning process).
         """
         host = self._host(host_id)
-        starter = find_starter(self._registry, entry_id)
-        if starter is not None:
-            return start_entry(
-                self, starter, entry_id, host_id, args,
-                parent=parent, monitor=monitor, link=link, name=name, watches=watches,
-            )
-        function = self._programs.python_function(entry_id)
-        if function is not None:
-            return self.spawn_function_as(
-                function, host_id, args, parent=parent, monitor=monitor, link=link, name=name,
-                watches=watches,
-            )
-        program = self._programs.get(entry_id, host_id)
+        program = self._programs.cached(entry_id, host_id)
+        if program is None:
+            starter = find_starter(self._registry, entry_id)
+            if starter is not None:
+                return start_entry(
+                    self, starter, entry_id, host_id, args,
+                    parent=parent, monitor=monitor, link=link, name=name, watches=watches,
+                )
+            function = self._programs.python_function(entry_id)
+            if function is not None:
+                return self.spawn_function_as(
+                    function, host_id, args, parent=parent, monitor=monitor, link=link,
+                    name=name, watches=watches,
+                )
+            program = self._programs.get(entry_id, host_id)
         try:
             converted = program.convert_args(args)
         except ArgumentError as exc:
             raise SpawnArgumentError(f"cannot spawn {entry_id!r}: {exc}") from exc
         slice_seconds = host.config.slice
+        stdin = self._terminal_input if host.config.terminal else None
 
         def make_body(record: ProcessRecord) -> ProcessBody:
             pid = record.pid
@@ -390,6 +400,7 @@ class Runtime:
                 stderr=sink_for(self._output, pid, "stderr"),
                 on_overdue=lambda exc: self._table.kill(pid, ProcessError.from_exception(exc)),
                 slice_seconds=slice_seconds,
+                stdin=stdin,
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
@@ -500,18 +511,27 @@ class Runtime:
                 logger.exception("start callback of %s failed", record.pid)
 
     def _on_closed(self, record: ProcessRecord) -> None:
-        logger.debug("process %s closed", record.pid)
         with self._exits:
             self._actors -= 1
-            self._exits.notify_all()
+            if self._exit_waiters:
+                self._exits.notify_all()
 
     def _on_exit(self, record: ProcessRecord) -> None:
         self._graces.drop(record.pid)
         if record.kind == "handle":
             with self._lock:
                 self._handles.pop(record.pid, None)
-        with self._exits:
-            self._exits.notify_all()
+        with self._exits:  # under the lock: a drain checking live() cannot miss this exit
+            if self._exit_waiters:
+                self._exits.notify_all()
+
+    def _wait_exits(self, remaining: float) -> None:
+        """Waits (``_exits`` held) until a process exits or closes, or ``remaining`` s pass."""
+        self._exit_waiters += 1
+        try:
+            self._exits.wait(remaining)
+        finally:
+            self._exit_waiters -= 1
 
     def _drain(self, live: Callable[[], list[Pid]], grace: float, reason: str) -> None:
         """CANCELs the ``live`` processes (ending at once those that cannot see it), waits up
@@ -530,7 +550,7 @@ class Runtime:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._exits.wait(remaining)
+                self._wait_exits(remaining)
         for pid in live():
             if self._table.kill(pid, TERMINATED):
                 logger.info("process %s terminated: it did not exit after CANCEL", pid)
@@ -562,7 +582,7 @@ class Runtime:
                 if remaining <= 0:
                     logger.warning("%d processes still closing after stop", self._actors - own)
                     break
-                self._exits.wait(remaining)
+                self._wait_exits(remaining)
         if not self._pool.join(max(0.0, deadline - time.monotonic())):
             logger.warning("%d process threads still running after stop", self._pool.running)
         self._pool.close()
@@ -572,6 +592,8 @@ class Runtime:
             host.queue.close(max(0.1, deadline - time.monotonic()))
         self._timers.close()
         self._graces.clear()
+        if self._terminal_input is not None:
+            self._terminal_input.close()
         with self._lock:
             self._state = _State.STOPPED
         self._programs.close()

@@ -22,12 +22,26 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from wippy.timers import Timers
 
 logger = logging.getLogger(__name__)
 
 _names = itertools.count()
 _slice = threading.local()  # on a worker: whether the running slice handed its permit over
+_helper = threading.local()  # on a thread that runs slices while it waits (a handle's thread)
+
+ANNOUNCE_DELAY = 0.001
+"""How long a process scheduled by a helping thread may wait before workers are woken for it."""
+
+
+def mark_helper_thread() -> None:
+    """Marks the calling thread as one that runs runnable slices when it waits (a handle in
+    ``receive``): processes it schedules afterwards do not wake a worker at once, since it is
+    likely to run them itself; workers are woken after :data:`ANNOUNCE_DELAY` if it did not."""
+    _helper.on = True
 
 
 class Runnable(Protocol):
@@ -95,11 +109,13 @@ class RunQueue:
     Thread-safe. :meth:`close` ends the worker threads once the queue is empty.
     """
 
-    def __init__(self, name: str, workers: int) -> None:
+    def __init__(self, name: str, workers: int, timers: Timers | None = None) -> None:
         if workers < 1:
             raise ValueError(f"{name}: workers must be >= 1, got {workers}")
         self.name = name
         self.workers = workers
+        self._timers = timers
+        self._announce_armed = False
         self._cond = threading.Condition(threading.Lock())
         self._queue: deque[Runnable | Permit] = deque()
         self._busy = 0
@@ -109,16 +125,55 @@ class RunQueue:
         self._closing = False
         self._busy_time = 0.0
         self._thread_objects: set[threading.Thread] = set()
+        self._starting = 0  # threads counted in _threads whose start() has not returned yet
 
     # -- runnables --------------------------------------------------------------------------
 
     def schedule(self, item: Runnable) -> None:
         """Queues ``item`` to run one slice on a worker. Raises RuntimeError when no worker
-        thread exists and none can be started."""
+        thread exists and none can be started.
+
+        From a helping thread (see :func:`mark_helper_thread`) no worker is woken at once: the
+        thread will likely run the item itself when it next waits, which saves two thread
+        hand-offs; a timer wakes workers after :data:`ANNOUNCE_DELAY` for what is left.
+        """
+        lazy = (
+            self._timers is not None
+            and getattr(_helper, "on", False)
+            and getattr(_slice, "transferred", None) is None
+            and getattr(item, "helpable", False)
+        )
         with self._cond:
             self._queue.append(item)
-            start = self._wake_locked()
+            if lazy and self._threads > 0:
+                if self._announce_armed:
+                    return
+                self._announce_armed = True
+                start = False
+            else:
+                lazy = False
+                start = self._wake_locked()
+        if lazy:
+            try:
+                self._timers.schedule(ANNOUNCE_DELAY, self._announce)  # type: ignore[union-attr]
+            except RuntimeError:  # timers closed: wake at once
+                self._announce()
+            return
         if start:
+            self._start_thread()
+
+    def _announce(self) -> None:
+        """Wakes workers for what helping threads scheduled and left in the queue."""
+        starts = 0
+        with self._cond:
+            self._announce_armed = False
+            for _ in range(min(len(self._queue), self.workers)):
+                before = self._waking
+                if self._wake_locked():
+                    starts += 1
+                elif self._waking == before:
+                    break
+        for _ in range(starts):
             self._start_thread()
 
     def _wake_locked(self) -> bool:
@@ -133,6 +188,7 @@ class RunQueue:
         if self._threads < self.workers:
             self._threads += 1
             self._waking += 1
+            self._starting += 1
             return True
         return False
 
@@ -140,19 +196,25 @@ class RunQueue:
         thread = threading.Thread(
             target=self._work, name=f"wippy-worker-{self.name}-{next(_names)}", daemon=True
         )
+        with self._cond:  # known before it runs, so that close() joins it
+            self._thread_objects.add(thread)
         try:
             thread.start()
         except BaseException:
             with self._cond:
+                self._thread_objects.discard(thread)
                 self._threads -= 1
                 self._waking -= 1
+                self._starting -= 1
+                self._cond.notify_all()
                 none_left = self._threads == 0
             if none_left:
                 raise
             logger.warning("host %s: cannot start another worker thread", self.name)
             return
         with self._cond:
-            self._thread_objects.add(thread)
+            self._starting -= 1
+            self._cond.notify_all()
 
     def _work(self) -> None:
         cond = self._cond
@@ -314,12 +376,14 @@ class RunQueue:
 
         Never waits for the calling thread itself (a worker stopping the runtime).
         """
+        deadline = time.monotonic() + timeout
         with self._cond:
             self._closing = True
             self._idle = 0
             self._cond.notify_all()
+            # a thread being started now is joined too (it sees _closing and ends)
+            self._cond.wait_for(lambda: self._starting == 0, max(0.0, timeout))
             threads = list(self._thread_objects)
-        deadline = time.monotonic() + timeout
         current = threading.current_thread()
         ok = True
         for thread in threads:

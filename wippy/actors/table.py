@@ -214,6 +214,10 @@ class ProcessTable(StartTracking):
             record = self._records.get(watcher)
             return record is not None and pid in record.monitoring
 
+    def live_records(self) -> dict[Pid, ProcessRecord]:
+        """The live records by pid, for lock-free reads on hot paths (never mutate it)."""
+        return self._records
+
     def get(self, pid: Pid) -> ProcessRecord | None:
         """The live record of ``pid``, or None when it has exited (or never existed)."""
         with self._lock:

@@ -16,6 +16,7 @@ from wippy.actors.body import CONTINUE, SUSPENDED, Finished, ProcessBody, StepOu
 from wippy.actors.scheduler import ThreadPool
 from wippy.wasm.api import Instance, OutputSink, PollStatus, Program
 from wippy.wasm.errors import Terminated
+from wippy.wasm.spec import InputStream
 
 
 class WasmBody(ProcessBody):
@@ -23,7 +24,8 @@ class WasmBody(ProcessBody):
 
     ``args`` must already be converted with :meth:`Program.convert_args` (done at spawn time so
     bad arguments fail the spawn). Guest stdout/stderr go to the given sinks; ``context`` is what
-    the guest's host interfaces see; ``slice`` is its time slice in seconds. ``on_overdue``
+    the guest's host interfaces see; ``slice`` is its time slice in seconds; ``stdin`` a live
+    input it reads as its stdin (a terminal host's). ``on_overdue``
     receives the entry's ``ExecutionTimeout`` (from another thread) when ``max_execution``
     passes while the guest runs or waits.
     """
@@ -41,6 +43,7 @@ class WasmBody(ProcessBody):
         on_overdue: Callable[[BaseException], object] | None = None,
         context: object = None,
         slice_seconds: float | None = None,
+        stdin: InputStream | None = None,
     ) -> None:
         self._program = program
         self._args = tuple(args)
@@ -50,6 +53,7 @@ class WasmBody(ProcessBody):
         self._on_overdue = on_overdue
         self._context = context
         self._slice = slice_seconds
+        self._stdin = stdin
         self.threaded = not getattr(program, "steppable", False)
         self.holds_thread = self.threaded
         self.helpable = not self.threaded and not getattr(program, "may_block", True)
@@ -66,7 +70,8 @@ class WasmBody(ProcessBody):
 
     def _instantiate(self) -> Instance:
         instance = self._program.instantiate(
-            stdout=self._stdout, stderr=self._stderr, context=self._context
+            stdout=self._stdout, stderr=self._stderr, context=self._context,
+            stdin=b"" if self._stdin is None else self._stdin,
         )
         if self._on_overdue is not None:
             instance.watch_overdue(self._on_overdue)

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from ..config import (
     Entry,
+    FunctionLua,
     FunctionWasm,
     FunctionWat,
     ProcessHost,
+    ProcessLua,
     ProcessPython,
     ProcessService,
     ProcessSupervisor,
@@ -19,7 +21,8 @@ from ..config import (
 )
 
 RUNNABLE_KINDS: tuple[type[Entry], ...] = (
-    ProcessWasm, ProcessPython, ProcessSupervisor, ProcessService, FunctionWasm, FunctionWat,
+    ProcessWasm, ProcessPython, ProcessLua, ProcessSupervisor, ProcessService,
+    FunctionWasm, FunctionWat, FunctionLua,
 )
 """Entry classes ``wippy run`` can run: processes (supervisors and services included),
 spawned on a host, and functions, called."""

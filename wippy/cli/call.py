@@ -7,9 +7,10 @@ import sys
 import threading
 from typing import Any
 
-from ..actors import ProcessError
-from ..config import ConfigError, Registry
-from ..wasm import ArgumentError, Function, WasmError, WasmRuntime
+from ..actors import EntryLoadError, ProcessError
+from ..actors.programs import EntryFunction, Programs
+from ..config import ConfigError, FunctionLua, Registry
+from ..wasm import ArgumentError, WasmError, WasmRuntime
 from .app import UsageError
 from .progress import Progress
 from .run import failed, status_of
@@ -33,8 +34,7 @@ def call_function(registry: Registry, entry_id: str, args: list[str], verbose: b
         with Progress(sys.stderr, 1, "loading") as progress:
             progress.step(entry_id)
             try:
-                function = wasm.function(registry, entry_id, stdout=_write("stdout"),
-                                         stderr=_write("stderr"))
+                function = _function(registry, wasm, entry_id)
             except (WasmError, ConfigError, OSError) as exc:
                 print(f"wippy: {ProcessError.from_exception(exc)}", file=sys.stderr)
                 return 1
@@ -61,7 +61,20 @@ def call_function(registry: Registry, entry_id: str, args: list[str], verbose: b
     return status_of(value)
 
 
-def _call(function: Function, args: list[str], outcome: list[tuple[bool, Any]]) -> None:
+def _function(registry: Registry, wasm: WasmRuntime, entry_id: str) -> EntryFunction:
+    """The entry's callable: a WebAssembly function from ``wasm``, a ``function.lua`` through
+    the runtime's function sources (which reach ``wasm`` for the functions it calls)."""
+    stdout, stderr = _write("stdout"), _write("stderr")
+    if not isinstance(registry.get(entry_id), FunctionLua):
+        return wasm.function(registry, entry_id, stdout=stdout, stderr=stderr)
+    try:
+        return Programs(registry, wasm).function(entry_id, stdout, stderr)
+    except EntryLoadError as exc:
+        cause = exc.__cause__
+        raise cause if isinstance(cause, WasmError) else exc from None
+
+
+def _call(function: EntryFunction, args: list[str], outcome: list[tuple[bool, Any]]) -> None:
     try:
         outcome.append((True, function.call(*args)))
     except Exception as exc:  # reported by the waiting thread

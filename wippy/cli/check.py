@@ -2,7 +2,8 @@
 
 The phases: the configuration (every file, entry, field and reference), the commands, every
 WebAssembly entry (read, hash-checked, compiled or assembled, linked, its ``wit`` checked) and
-every Python function (imported). An entry with a configuration problem is left out of the later
+every Python function (imported), every Lua entry (compiled, its top level run in a sandbox,
+its ``method`` found). An entry with a configuration problem is left out of the later
 phases, and so is one that refers to it; every other entry is checked in full.
 """
 
@@ -19,12 +20,13 @@ from ..config import (
     Entry,
     FunctionEntry,
     LoadResult,
+    LuaEntry,
     Problem,
     ProcessPython,
     Registry,
     WasmEntry,
 )
-from ..wasm import HashMismatchError, LinkError, WasmError, WasmRuntime
+from ..wasm import ExecutionTimeout, HashMismatchError, LinkError, WasmError, WasmRuntime
 from .app import RUNNABLE_KINDS, commands
 from .progress import Progress
 
@@ -40,6 +42,7 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     modules: int = 0
     functions: int = 0
+    lua: int = 0
 
 
 def check(loaded: LoadResult) -> int:
@@ -50,9 +53,10 @@ def check(loaded: LoadResult) -> int:
         report = check_app(loaded, runtime)
     if print_problems(report.problems):
         return 1
+    lua = f", {count(report.lua, 'Lua source')} checked" if report.lua else ""
     print(f"ok: {count(len(report.registry), 'entry', 'entries')}, "
           f"{count(report.modules, 'module')} compiled, "
-          f"{count(report.functions, 'Python function')} imported")
+          f"{count(report.functions, 'Python function')} imported{lua}")
     return 0
 
 
@@ -74,6 +78,10 @@ def check_app(loaded: LoadResult, runtime: WasmRuntime) -> CheckReport:
         found = python_problems(function)
         report.problems += found
         report.functions += not found
+    for lua_entry in registry.of_kind(LuaEntry):
+        found = lua_problems(lua_entry)
+        report.problems += found
+        report.lua += not found
     return report
 
 
@@ -131,7 +139,8 @@ def wasm_field(entry: Entry, exc: BaseException) -> str | None:
 
 
 def _message(entry: Entry, exc: BaseException) -> str:
-    message = str(exc)
+    own = getattr(exc, "message", None)
+    message = own if isinstance(own, str) else str(exc)
     for prefix in (f"cannot load entry {entry.id!r}: ", f"{entry.id}: "):
         message = message.removeprefix(prefix)
     return message
@@ -148,6 +157,27 @@ def python_problems(entry: ProcessPython) -> list[Problem]:
     if not callable(getattr(module, entry.method, None)):
         message = f"module {entry.module!r} has no function {entry.method!r}"
         return [Problem(entry.source, entry.id, "method", message)]
+    return []
+
+
+PROBE_SECONDS = 2.0
+"""How long the top level of a Lua entry's code may run while it is checked."""
+
+
+def lua_problems(entry: LuaEntry) -> list[Problem]:
+    """Reads and compiles a Lua entry's source, then runs its top level in a scratch sandbox
+    and finds ``method`` in the table it returns; the problems (on ``source`` or ``method``)."""
+    from ..lua.program import LuaProgram, probe
+
+    try:
+        probe(LuaProgram(entry), PROBE_SECONDS)
+    except ExecutionTimeout:
+        return [Problem(entry.source, entry.id, "source", f"its top level did not finish within "
+                        f"{PROBE_SECONDS:g} s (a loop outside any function?)")]
+    except WasmError as exc:
+        text = _message(entry, exc)
+        on = "method" if "(method)" in text else "source"
+        return [Problem(entry.source, entry.id, on, text)]
     return []
 
 

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import __version__
-from ..config import ConfigError, FunctionEntry, file_digest, load_registry, read_app
+from ..config import (
+    ConfigError,
+    FunctionEntry,
+    FunctionLua,
+    file_digest,
+    load_registry,
+    read_app,
+)
 from .app import UsageError, find_command, runnable_entry
 from .check import print_problems
 
@@ -161,7 +168,7 @@ def _dispatch(args: argparse.Namespace, config: str, verbose: int) -> int:
     else:
         entry_id = runnable_entry(registry, find_command(registry, args.name).id).id
         call_args = list(args.args)
-    if isinstance(registry.get(entry_id), FunctionEntry):
+    if isinstance(registry.get(entry_id), (FunctionEntry, FunctionLua)):
         from .call import call_function
 
         if args.host is not None:

@@ -57,6 +57,14 @@ POLL = 0.1
 
 
 
+def _stdin_fd() -> int | None:
+    """wippy's own stdin, which the command's guest reads live; None when there is none."""
+    try:
+        return sys.stdin.fileno() if sys.stdin is not None else None
+    except (OSError, ValueError):
+        return None
+
+
 def list_commands(registry: Registry) -> int:
     """Prints every command: name, short description and entry id, in aligned columns."""
     rows = [(c.name, c.short, c.entry.id) for c in commands(registry)]
@@ -89,8 +97,8 @@ def run_entry(
             wasm = WasmRuntime()
             registry, args = _with_argv(registry, entry_id, args), []
             _load(wasm, registry, entry_id)
-        return _run(Runtime(registry, wasm=wasm, output=TerminalOutput()),
-                    entry_id, args, host_id, verbose)
+        runtime = Runtime(registry, wasm=wasm, output=TerminalOutput(), stdin=_stdin_fd())
+        return _run(runtime, entry_id, args, host_id, verbose)
     finally:
         wasm.close()
 

@@ -27,6 +27,14 @@ from .loader import (
     load_registry_from_documents,
     read_app,
 )
+from .lua import (
+    LUA_MODULES,
+    SANDBOX_REFUSED,
+    FunctionLua,
+    LuaEntry,
+    LuaLimits,
+    ProcessLua,
+)
 from .paths import PathEscapeError, resolve_inside
 from .process_python import ProcessPython
 from .process_wasm import (
@@ -57,8 +65,10 @@ __all__ = [
     "HASH_ALGORITHMS",
     "ID_PATTERN",
     "IMPORT_PROFILES",
+    "LUA_MODULES",
     "NAME_PATTERN",
     "POOL_TYPES",
+    "SANDBOX_REFUSED",
     "SUPPORTED_VERSIONS",
     "WIT_CORE_TYPES",
     "ByteSize",
@@ -71,6 +81,7 @@ __all__ = [
     "EnvVariable",
     "FsDirectory",
     "FunctionEntry",
+    "FunctionLua",
     "FunctionWasm",
     "FunctionWat",
     "HashStr",
@@ -78,10 +89,13 @@ __all__ = [
     "Lifecycle",
     "Limits",
     "LoadResult",
+    "LuaEntry",
+    "LuaLimits",
     "PathEscapeError",
     "Pool",
     "Problem",
     "ProcessHost",
+    "ProcessLua",
     "ProcessPython",
     "ProcessService",
     "ProcessSupervisor",

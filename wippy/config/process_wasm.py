@@ -37,9 +37,11 @@ IMPORT_PROFILES: frozenset[str] = frozenset(
         "wasi:http",
         "wasi1",
         "wasi_snapshot_preview1",
+        "wippy:process",
     }
 )
-"""Host-interface profiles an entry's ``imports`` may name."""
+"""Host-interface profiles an entry's ``imports`` may name (``wippy:process``: the process
+API, see README "WASM processes that are actors")."""
 
 
 def _check_profile(value: str) -> str:

@@ -116,10 +116,11 @@ def requires_cycle(start: str, entries: Mapping[str, Entry]) -> list[str] | None
 
 @register_kind(SERVICE_KIND)
 class ProcessService(Entry):
-    """A process (``process``, a ``process.wasm`` or ``process.python`` entry) spawned on
-    ``host`` with ``input`` as its arguments and kept running according to ``lifecycle``."""
+    """A process (``process``, a ``process.wasm``, ``process.python`` or ``process.lua``
+    entry) spawned on ``host`` with ``input`` as its arguments and kept running according to
+    ``lifecycle``."""
 
-    process: Annotated[str, Ref("process.wasm", "process.python")]
+    process: Annotated[str, Ref("process.wasm", "process.python", "process.lua")]
     host: Annotated[str, Ref("process.host", "terminal.host")]
     input: list[Any] = []
     lifecycle: ServiceLifecycle = ServiceLifecycle()

@@ -34,7 +34,7 @@ ShutdownTime = Annotated[
     float, BeforeValidator(duration_validator({"infinity": math.inf, "brutal_kill": BRUTAL_KILL}))
 ]
 
-_CHILD_KINDS = ("process.wasm", "process.python", "process.supervisor")
+_CHILD_KINDS = ("process.wasm", "process.python", "process.lua", "process.supervisor")
 
 def _check_process_name(name: str) -> str:
     if not name or name.startswith("<") or any(c.isspace() for c in name):

@@ -19,7 +19,10 @@ import abc
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .spec import InputStream
 
 OutputSink = Callable[[bytes], None]
 """Receives bytes a guest wrote to stdout or stderr, as they are written."""
@@ -150,12 +153,15 @@ class Program(abc.ABC):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
-        stdin: bytes = b"",
+        stdin: bytes | InputStream = b"",
         context: object = None,
     ) -> Instance:
         """Creates a fresh instance with the entry's WASI, imports and limits (Init).
 
-        Guest output goes to ``stdout``/``stderr`` (discarded when ``None``). ``context`` is
+        Guest output goes to ``stdout``/``stderr`` (discarded when ``None``); ``stdin`` is the
+        bytes the guest reads, or a live :class:`~wippy.wasm.spec.InputStream` whose reads
+        suspend a stepped guest until input arrives (engines that cannot, read it as empty).
+        ``context`` is
         handed to the host interfaces the guest calls (:class:`~wippy.wasm.spec.HostCall`).
         Raises :class:`~wippy.wasm.errors.WasmError` when instantiation fails.
         """

@@ -9,7 +9,7 @@ lets a core module read its args and exit without giving it the filesystem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..config import IMPORT_PROFILES
 from .errors import LinkError
@@ -17,7 +17,7 @@ from .errors import LinkError
 PREVIEW1_MODULE = "wasi_snapshot_preview1"
 KNOWN_PROFILES = IMPORT_PROFILES
 PREVIEW1_PROFILES = frozenset({"wasi1", "wasi_snapshot_preview1"})
-PREVIEW2_PROFILES = KNOWN_PROFILES - PREVIEW1_PROFILES
+PREVIEW2_PROFILES = frozenset(p for p in KNOWN_PROFILES if p.startswith("wasi:"))
 
 _STDIO_FDS = "wasi:cli"
 _PREVIEW1_FUNCTIONS: dict[str, str] = {
@@ -62,8 +62,13 @@ def check_core_imports(
     imports: Iterable[tuple[str, str]],
     enabled: frozenset[str],
     host_modules: frozenset[str],
+    offered: Mapping[str, str] | None = None,
 ) -> None:
-    """Raises :class:`LinkError` for the first core import the entry did not enable."""
+    """Raises :class:`LinkError` for the first core import the entry did not enable.
+
+    ``offered`` maps the import module of each host interface offered but not enabled to its
+    profile, so that the message names the profile to add.
+    """
     for module, name in imports:
         if module == PREVIEW1_MODULE:
             needed = _preview1_allowed(name, enabled)
@@ -72,6 +77,11 @@ def check_core_imports(
                     f"{entry_id}: module imports {module}.{name}, which its entry does not "
                     f"enable; add `{needed}` (or `wasi1` for all of preview 1) to `imports`"
                 )
+        elif module not in host_modules and offered and module in offered:
+            raise LinkError(
+                f"{entry_id}: module imports {module}.{name}, which its entry does not "
+                f"enable; add `{offered[module]}` to `imports`"
+            )
         elif module not in host_modules:
             raise LinkError(
                 f"{entry_id}: module imports {module}.{name}, which no host interface provides"
@@ -86,16 +96,34 @@ def component_profile(interface: str) -> str | None:
     return package
 
 
-def check_component_imports(entry_id: str, imports: Iterable[str], enabled: frozenset[str]) -> None:
+def unversioned(interface: str) -> str:
+    """``wippy:process/process@0.1.0`` without its version: ``wippy:process/process``."""
+    return interface.split("@", 1)[0]
+
+
+def check_component_imports(
+    entry_id: str,
+    imports: Iterable[str],
+    enabled: frozenset[str],
+    offered: Mapping[str, str] | None = None,
+) -> None:
     """Raises :class:`LinkError` unless the entry's profiles cover every component import.
 
-    A non-WASI import is named alone (no profile can enable it); otherwise the message names every
-    WASI interface the entry does not enable and the profiles that would.
+    ``offered`` maps each host interface offered (unversioned, see :func:`unversioned`) to its
+    profile. An import nobody offers is named alone (no profile can enable it); otherwise the
+    message names every interface the entry does not enable and the profiles that would.
     """
     denied: list[str] = []
     needed: list[str] = []
     for interface in imports:
         profile = component_profile(interface)
+        if profile is None and offered and unversioned(interface) in offered:
+            profile = offered[unversioned(interface)]
+            if profile not in enabled:
+                denied.append(interface)
+                if profile not in needed:
+                    needed.append(profile)
+            continue
         if profile is None:
             raise LinkError(
                 f"{entry_id}: component imports {interface}, which no host interface provides"

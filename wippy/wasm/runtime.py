@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..config import (
     FsDirectory,
@@ -32,14 +32,25 @@ from .api import OutputSink, Program
 from .cache import CompileCache, default_cache_dir
 from .errors import HashMismatchError, LoadError
 from .functions import Function
+from .offered import offered_components, offered_core
 from .profiles import unknown_profiles
-from .spec import HostInterface, HostModule, LimitSpec, Mount, ProgramSpec, WasiSpec
+from .spec import (
+    ComponentInterface,
+    HostInterface,
+    HostModule,
+    LimitSpec,
+    Mount,
+    ProgramSpec,
+    WasiSpec,
+)
 from .wat import wat_to_wasm
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE = object()
 """Use :func:`~wippy.wasm.cache.default_cache_dir` (the user cache directory)."""
+
+_I = TypeVar("_I", HostInterface, ComponentInterface)
 
 ENGINES = ("wasmtime", "wasmer")
 """Engine names an entry, a host or a runtime may select."""
@@ -74,6 +85,7 @@ class WasmRuntime:
         *,
         engine: str = "wasmtime",
         host_interfaces: Sequence[HostInterface] = (),
+        component_interfaces: Sequence[ComponentInterface] = (),
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r} (known engines: {', '.join(ENGINES)})")
@@ -83,6 +95,7 @@ class WasmRuntime:
         self.cache_dir: Path | None = directory
         self.host_modules = tuple(host_modules)
         self.host_interfaces = tuple(host_interfaces)
+        self.component_interfaces = tuple(component_interfaces)
         self.default_engine = engine
         self._engines: dict[str, Engine] = {}
         self._programs: dict[tuple[int, str], tuple[WasmEntry, Program]] = {}
@@ -230,7 +243,8 @@ class WasmRuntime:
             wasi=WasiSpec(tuple(wasi.args), env, mounts, wasi.cwd),
             limits=LimitSpec(limits.max_execution_ms, limits.fuel, limits.max_memory),
             host_modules=self.host_modules,
-            host_interfaces=self.host_interfaces,
+            host_interfaces=_merged(offered_core(), self.host_interfaces),
+            component_interfaces=_merged(offered_components(), self.component_interfaces),
         )
 
     def close(self) -> None:
@@ -253,6 +267,12 @@ class WasmRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _merged(offered: tuple[_I, ...], own: tuple[_I, ...]) -> tuple[_I, ...]:
+    """The offered interfaces, with the runtime's own winning over one of the same name."""
+    names = {interface.name for interface in own}
+    return tuple(i for i in offered if i.name not in names) + own
 
 
 def read_verified(registry: Registry, entry: WasmEntry) -> bytes:

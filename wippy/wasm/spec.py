@@ -54,6 +54,25 @@ class HostModule:
     functions: Mapping[str, tuple[tuple[str, ...], tuple[str, ...], HostFunction]]
 
 
+class InputStream(Protocol):
+    """A live input for a guest's stdin (the terminal, a pipe): read without blocking, and
+    watched for data, so a guest reading it waits suspended."""
+
+    def read(self, size: int) -> bytes | None:
+        """Up to ``size`` bytes available now; ``b""`` at the end of the input; None when
+        nothing has arrived yet."""
+
+    def available(self) -> int:
+        """How many bytes :meth:`read` can return now."""
+
+    def at_end(self) -> bool:
+        """True once the input has ended and everything was read."""
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Calls ``callback`` once, from any thread, when data or the end arrives (at once when
+        there is some already)."""
+
+
 class GuestMemoryError(Exception):
     """A host call named guest memory outside the guest's memory (the guest traps)."""
 
@@ -71,10 +90,13 @@ class GuestMemory(Protocol):
 @dataclass(frozen=True)
 class HostCall:
     """What a host interface function gets besides the guest's arguments: the ``context``
-    object given to :meth:`~wippy.wasm.api.Program.instantiate` and the guest's ``memory``."""
+    object given to :meth:`~wippy.wasm.api.Program.instantiate`, the guest's ``memory`` and
+    ``state``, a dict that lives as long as the instance, for the interfaces' own per-guest
+    data (keyed by interface name)."""
 
     context: Any
     memory: GuestMemory
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class Wait:
@@ -171,6 +193,25 @@ class HostInterface:
 
 
 @dataclass(frozen=True)
+class ComponentInterface:
+    """Host functions of one WIT interface (``wippy:process/process@0.1.0``) for components
+    whose entry lists ``profile`` in ``imports``: the component analog of
+    :class:`HostInterface`.
+
+    ``functions`` maps a WIT function name to ``fn(call: HostCall, *args)``; arguments and the
+    result are in wippy's Python form of WIT values (:mod:`wippy.wasm.component_values`:
+    records as dicts, variants as ``{case: payload}``, ``result`` as ``{"ok": v}``/``{"err":
+    e}``). The function runs on the component's own thread and may block it. Raising fails
+    the guest with the error (``call.memory`` is not available: components share no memory).
+    """
+
+    name: str
+    profile: str
+    functions: Mapping[str, Callable[..., Any]]
+    observes_cancel: bool = False
+
+
+@dataclass(frozen=True)
 class ProgramSpec:
     """Everything needed to build a :class:`~wippy.wasm.api.Program`."""
 
@@ -184,3 +225,4 @@ class ProgramSpec:
     limits: LimitSpec = field(default_factory=LimitSpec)
     host_modules: tuple[HostModule, ...] = ()
     host_interfaces: tuple[HostInterface, ...] = ()
+    component_interfaces: tuple[ComponentInterface, ...] = ()

@@ -23,7 +23,7 @@ from ..errors import (
     WasmError,
 )
 from ..profiles import PREVIEW1_MODULE, check_core_imports
-from ..spec import HostFunction, HostModule, ProgramSpec
+from ..spec import HostFunction, HostModule, InputStream, ProgramSpec
 from ..values import SUPPORTED_CORE_TYPES, convert_core_args, core_signature
 from .engine import first_line
 from .wasi import WasiImports
@@ -83,10 +83,11 @@ class WasmerProgram(Program):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
-        stdin: bytes = b"",
+        stdin: bytes | InputStream = b"",
         context: object = None,
     ) -> Instance:
-        return WasmerInstance(self, stdout, stderr, stdin)
+        data = stdin if isinstance(stdin, bytes) else b""  # a live stdin reads as empty here
+        return WasmerInstance(self, stdout, stderr, data)
 
 
 def _host_functions(

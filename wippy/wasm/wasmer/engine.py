@@ -77,6 +77,12 @@ def unsupported_features(spec: ProgramSpec) -> list[str]:
             )
     for profile in sorted(spec.imports & PREVIEW2_ONLY_PROFILES):
         problems.append(f"imports: {profile} (a WASI preview 2 interface)")
+    for interface in spec.host_interfaces:
+        if interface.profile in spec.imports:
+            problems.append(
+                f"imports: {interface.profile} (its guests suspend in host calls, which needs "
+                "wasmtime's fibers)"
+            )
     return problems
 
 

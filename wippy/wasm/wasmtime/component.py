@@ -11,8 +11,9 @@ from wasmtime import component as wc
 from ..api import Instance, OutputSink, Program, Signature
 from ..component_values import ValueMismatch, lift, lower, type_name
 from ..errors import ArgumentError, LinkError
-from ..profiles import check_component_imports
-from ..spec import ProgramSpec
+from ..profiles import check_component_imports, unversioned
+from ..spec import InputStream, ProgramSpec
+from .component_interfaces import define_component_interfaces
 from .guard import running
 from .store import StoreInstance
 from .traps import NormalExit, translate
@@ -39,8 +40,10 @@ class ComponentProgram(Program):
         self.entry_id = spec.entry_id
         self.component = comp
         ctype = comp.type
-        self.imports = sorted(ctype.imports(engine.engine))
-        check_component_imports(spec.entry_id, self.imports, spec.imports)
+        imported = ctype.imports(engine.engine)
+        self.imports = sorted(imported)
+        offered = {unversioned(i.name): i.profile for i in spec.component_interfaces}
+        check_component_imports(spec.entry_id, self.imports, spec.imports, offered)
         self.func_type = self._resolve(ctype.exports(engine.engine))
         self.param_types = [ty for _, ty in self.func_type.params]
         self.result_type = self.func_type.result
@@ -50,12 +53,17 @@ class ComponentProgram(Program):
             (type_name(self.result_type),) if self.result_type is not None else (),
         )
         self.uses_http = any(i.startswith("wasi:http/") for i in self.imports)
-        self.uses_wasi = bool(self.imports)
+        self.uses_wasi = any(i.startswith("wasi:") for i in self.imports)
         linker = wc.Linker(engine.engine)
         if self.uses_wasi:
             linker.add_wasip2()
         if self.uses_http:
             linker.add_wasi_http()
+        enabled = [i for i in spec.component_interfaces if i.profile in spec.imports]
+        self.interfaces = define_component_interfaces(
+            linker, spec.entry_id, imported, enabled, engine.engine
+        )
+        self.observes_cancel = any(i.observes_cancel for i in self.interfaces)
         self.linker = linker
 
     def _resolve(self, exports: dict[str, Any]) -> Any:
@@ -109,10 +117,11 @@ class ComponentProgram(Program):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
-        stdin: bytes = b"",
+        stdin: bytes | InputStream = b"",
         context: object = None,
     ) -> Instance:
-        return ComponentInstance(self, stdout, stderr, stdin, context)
+        data = stdin if isinstance(stdin, bytes) else b""  # a live stdin reads as empty here
+        return ComponentInstance(self, stdout, stderr, data, context)
 
 
 class ComponentInstance(StoreInstance):

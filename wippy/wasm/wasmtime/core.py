@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from wasmtime import _ffi as ffi
 from ..api import Instance, OutputSink, PollStatus, Program, Signature, Waker
 from ..errors import LinkError, MemoryLimitExceeded, WasmError
 from ..profiles import PREVIEW1_MODULE, check_core_imports
-from ..spec import ProgramSpec
+from ..spec import InputStream, ProgramSpec
 from ..values import convert_core_args, core_signature
 from .calls import CallFuture, call_async, drive, instantiate_async
 from .guard import running
@@ -54,6 +55,7 @@ class CoreProgram(Program):
         check_core_imports(
             spec.entry_id, imports, spec.imports,
             frozenset(m.name for m in spec.host_modules) | frozenset(i.name for i in interfaces),
+            {i.name: i.profile for i in spec.host_interfaces if i.profile not in spec.imports},
         )
         imported = {mod for mod, _ in imports}
         self.interfaces = [i for i in interfaces if i.name in imported]
@@ -65,20 +67,36 @@ class CoreProgram(Program):
             e.name == "_initialize" and isinstance(e.type, wasmtime.FuncType)
             for e in module.exports
         )
-        linker = wasmtime.Linker(engine.engine)
-        if self.uses_wasi:
-            define_preview1(linker, engine.engine, engine.timers)
-        define_host_modules(linker, spec.host_modules)
-        define_host_interfaces(linker, self.interfaces)
+        self._module = module
+        self._lock = threading.Lock()
+        self._live_pre: Any = None
         # A linker with async host functions can only instantiate asynchronously.
         self.async_linker = self.uses_wasi or bool(self.interfaces)
-        try:
-            self.pre = linker.instantiate_pre(module)
-        except wasmtime.WasmtimeError as exc:
-            raise LinkError(f"{spec.entry_id}: cannot link module: {exc}") from None
-        self._linker = linker
+        self.pre = self._link(live_stdin=False)
         self.result_types = self.signature.results
         self.param_types = [ty for _, ty in self.signature.params]
+
+    def _link(self, *, live_stdin: bool) -> Any:
+        spec, engine = self.spec, self.engine
+        linker = wasmtime.Linker(engine.engine)
+        if self.uses_wasi:
+            define_preview1(linker, engine.engine, engine.timers, live_stdin=live_stdin)
+        define_host_modules(linker, spec.host_modules)
+        define_host_interfaces(linker, self.interfaces)
+        try:
+            return linker.instantiate_pre(self._module)
+        except wasmtime.WasmtimeError as exc:
+            raise LinkError(f"{spec.entry_id}: cannot link module: {exc}") from None
+
+    def pre_for(self, live_stdin: bool) -> Any:
+        """The linked module; with ``live_stdin``, the variant whose ``fd_read`` of fd 0 reads
+        a live input (linked on first use)."""
+        if not live_stdin or not self.uses_wasi:
+            return self.pre
+        with self._lock:
+            if self._live_pre is None:
+                self._live_pre = self._link(live_stdin=True)
+            return self._live_pre
 
     def _signature(self, module: wasmtime.Module) -> Signature:
         method = self.spec.method
@@ -104,7 +122,7 @@ class CoreProgram(Program):
         *,
         stdout: OutputSink | None = None,
         stderr: OutputSink | None = None,
-        stdin: bytes = b"",
+        stdin: bytes | InputStream = b"",
         context: object = None,
     ) -> Instance:
         return CoreInstance(self, stdout, stderr, stdin, context)
@@ -120,7 +138,7 @@ class CoreInstance(StoreInstance):
         program: CoreProgram,
         stdout: OutputSink | None,
         stderr: OutputSink | None,
-        stdin: bytes,
+        stdin: bytes | InputStream,
         context: object,
     ) -> None:
         super().__init__(program.engine, program.spec, context)
@@ -128,8 +146,14 @@ class CoreInstance(StoreInstance):
         self.observes_cancel = program.observes_cancel
         self._future: CallFuture | None = None
         spec, store, limits = program.spec, self.store, program.spec.limits
+        live = not isinstance(stdin, (bytes, bytearray))
+        self._pre = program.pre_for(live)
+        if live:
+            self.guard.stdin = stdin
         if program.uses_wasi:
-            config, self.stdin_path = wasi_config(spec, stdout, stderr, stdin)
+            config, self.stdin_path = wasi_config(
+                spec, stdout, stderr, b"" if live else bytes(stdin)  # type: ignore[arg-type]
+            )
             store.set_wasi(config)
         nparams = len(program.param_types)
         self._params = (ffi.wasmtime_val_t * max(nparams, 1))()
@@ -154,7 +178,7 @@ class CoreInstance(StoreInstance):
         with running(self.guard):
             try:
                 if program.async_linker:
-                    future = instantiate_async(program.pre.ptr(), context, raw)
+                    future = instantiate_async(self._pre.ptr(), context, raw)
                     try:
                         drive(future, self.guard)
                         failure = future.failure()
@@ -168,7 +192,7 @@ class CoreInstance(StoreInstance):
                 else:
                     trap = ctypes.POINTER(ffi.wasm_trap_t)()
                     error = ffi.wasmtime_instance_pre_instantiate(
-                        program.pre.ptr(), context, ctypes.byref(raw), ctypes.byref(trap)
+                        self._pre.ptr(), context, ctypes.byref(raw), ctypes.byref(trap)
                     )
                     if error:
                         raise wasmtime.WasmtimeError._from_ptr(error)

@@ -38,8 +38,8 @@ class Guard:
     host call it waits in, and what its host calls raised."""
 
     __slots__ = (
-        "cache", "context", "deadline", "host_error", "in_call", "pending", "slice", "slice_end",
-        "stepping", "stop_reason", "stop_requested", "wake", "waker",
+        "_wake", "cache", "context", "deadline", "host_error", "in_call", "pending", "slice",
+        "slice_end", "state", "stdin", "stepping", "stop_reason", "stop_requested", "waker",
     )
 
     def __init__(self) -> None:
@@ -47,8 +47,7 @@ class Guard:
         self.stop_reason: str | None = None
         self.deadline: float | None = None
         self.host_error: BaseException | None = None
-        self.wake = threading.Event()
-        """Set by :meth:`request_stop` and by the waker of a blocking call."""
+        self._wake: threading.Event | None = None
         self.waker: Callable[[], None] | None = None
         """Called when a suspended guest may be polled again."""
         self.in_call = False
@@ -59,16 +58,33 @@ class Guard:
         """True while a stepped call is being polled (epoch yields are possible)."""
         self.slice: float | None = None
         self.slice_end: float | None = None
+        self.stdin: Any = None
+        """A live stdin (an ``InputStream``) whose reads suspend the guest, if any."""
         self.cache: dict[str, Any] | None = None
         """Engine-internal state of the instance (helper instances)."""
         self.context: Any = None
         """What host interfaces see as the calling guest (given to ``instantiate``)."""
+        self.state: dict[str, Any] = {}
+        """Host interfaces' per-guest data (:attr:`~wippy.wasm.spec.HostCall.state`)."""
+
+    @property
+    def wake(self) -> threading.Event:
+        """Set by :meth:`request_stop` and by the waker of a blocking call (made on first use:
+        a stepped guest never blocks a thread on it)."""
+        wake = self._wake
+        if wake is None:
+            wake = self._wake = threading.Event()
+            if self.stop_requested is not None:
+                wake.set()
+        return wake
 
     def request_stop(self, reason: str) -> None:
         """Asks the guest to stop (any thread); wakes a waiting call so it notices."""
         if self.stop_requested is None:
             self.stop_requested = reason
-        self.wake.set()
+        wake = self._wake
+        if wake is not None:
+            wake.set()
         waker = self.waker
         if waker is not None:
             waker()

@@ -16,17 +16,24 @@ from .memory import CallerMemory
 
 
 class _LazyMemory:
-    """The caller's memory, looked up on first use (most calls never touch memory)."""
+    """The caller's memory, looked up on first use (most calls never touch memory); its export
+    is found once per instance and kept in the guard's engine cache."""
 
-    __slots__ = ("_caller", "_memory")
+    __slots__ = ("_caller", "_guard", "_memory")
 
-    def __init__(self, caller: Any) -> None:
+    def __init__(self, caller: Any, guard: Guard) -> None:
         self._caller = caller
+        self._guard = guard
         self._memory: CallerMemory | None = None
 
     def _get(self) -> CallerMemory:
         if self._memory is None:
-            self._memory = CallerMemory(self._caller)
+            cache = self._guard.cache
+            if cache is None:
+                cache = self._guard.cache = {}
+            memory = CallerMemory(self._caller, cache.get("memory"))
+            cache["memory"] = memory.item
+            self._memory = memory
         return self._memory
 
     def read(self, ptr: int, length: int) -> bytes:
@@ -67,7 +74,7 @@ def _begin_for(func: HostFunc) -> Any:
 
     def begin(caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> HostOp | None:
         guard = calling_guard()
-        call = HostCall(guard.context, _LazyMemory(caller))
+        call = HostCall(guard.context, _LazyMemory(caller, guard), guard.state)
         value = fn(call, *[read_raw(args[i]) for i in range(nargs)])
         if isinstance(value, Wait):
             op = _WaitOp(guard, value, result_types)

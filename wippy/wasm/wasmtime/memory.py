@@ -20,12 +20,14 @@ class CallerMemory:
 
     __slots__ = ("base", "context", "item", "size")
 
-    def __init__(self, caller: Any) -> None:
+    def __init__(self, caller: Any, item: Any = None) -> None:
         self.context = ffi.wasmtime_caller_context(caller)
-        self.item = ffi.wasmtime_extern_t()
-        found = ffi.wasmtime_caller_export_get(caller, b"memory", 6, ctypes.byref(self.item))
-        if not found or int(self.item.kind) != _EXTERN_MEMORY:
-            raise GuestMemoryError("the guest exports no memory named `memory`")
+        if item is None:  # the export, unless the caller knows it (it is fixed per instance)
+            item = ffi.wasmtime_extern_t()
+            found = ffi.wasmtime_caller_export_get(caller, b"memory", 6, ctypes.byref(item))
+            if not found or int(item.kind) != _EXTERN_MEMORY:
+                raise GuestMemoryError("the guest exports no memory named `memory`")
+        self.item = item
         memory = ctypes.byref(self.item.of.memory)
         self.base = ctypes.cast(ffi.wasmtime_memory_data(self.context, memory), ctypes.c_void_p)
         self.size = int(ffi.wasmtime_memory_data_size(self.context, memory))

@@ -123,6 +123,7 @@ class StoreInstance(Instance):
         self._overdue = None
         self.release()
         self.guard.cache = None
+        self.guard.state = {}
         self.store.close()
         if self.stdin_path is not None:
             with contextlib.suppress(OSError):
