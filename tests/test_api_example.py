@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,17 @@ def test_readme_function_example_verbatim(monkeypatch: pytest.MonkeyPatch) -> No
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     exec(compile(block, "README.md", "exec"), {})
+
+
+def test_readme_supervisor_as_a_process_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snippet of "A supervisor is a process", as written (the feeder's output aside)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### A supervisor is a process\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    printed: list[object] = []
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr("sys.path", list(sys.path))  # the snippet adds the example's folder
+    exec(compile(code, "README.md", "exec"), {"print": printed.append})
+    assert len(printed) == 1
+    error = printed[0]
+    assert str(error).startswith("shutdown: auto_shutdown: significant child 'feeder' ended")

@@ -171,10 +171,13 @@ def test_usage_errors_exit_2(cache: Path, cli_app: AppWriter) -> None:
         ("run", "nope"): "no command 'nope' (commands: none; see `wippy run list`)",
         ("run", "list", "extra"): "`run list` takes no arguments, got extra",
         ("run", "-x", "test:nope"): "no entry 'test:nope' in the registry",
-        ("run", "-x", "test:files"): "entry test:files is a fs.directory, which cannot be run",
-        ("run", "-x", "test:sup"): "(process.wasm, process.python, process.lua, function.wasm, "
-                                   "function.wat, function.lua can; `wippy start` runs the "
-                                   "app's)",
+        ("run", "-x", "test:files", "x"): "entry test:files is a fs.directory, which cannot be "
+                                          "run",
+        ("run", "-x", "test:files"): "(process.wasm, process.python, process.lua, "
+                                     "process.supervisor, process.service, function.wasm, "
+                                     "function.wat, function.lua can)",
+        ("run", "-x", "test:sup", "extra"): "test:sup is a process.supervisor: it takes no "
+                                            "arguments (got extra)",
         ("hash",): "the following arguments are required: FILE",
         (): "the following arguments are required: COMMAND",
     }

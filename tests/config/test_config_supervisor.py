@@ -143,3 +143,45 @@ def test_a_duplicate_child_id_does_not_hide_the_child_references(write_yaml: Wri
         problems[0])
     assert "entry myns:sup: field children[1].process: refers to myns:nojob, which is not " in (
         problems[1])
+
+
+def test_child_names_and_start_settings(write_yaml: WriteYaml) -> None:
+    registry = load_ok(write_yaml(sup_doc("""
+- name: inner
+  kind: process.supervisor
+  host: myns:processes
+  children: [{id: a, process: myns:job}]
+- name: sup
+  kind: process.supervisor
+  host: myns:processes
+  children:
+    - {id: a, process: myns:job, name: the-a, start: {ack: true, timeout: 250ms}}
+    - {id: b, process: myns:job}
+    - {id: s, process: myns:inner, start: {timeout: infinity}}
+    - {id: n, process: myns:inner, name: named-inner}
+""")))
+    spec = SupervisorSpec.from_registry(registry, "myns:sup")
+    a, b, s, n = spec.children
+    assert (a.name, a.ack, a.start_timeout, a.start_time(False)) == ("the-a", True, 0.25, 0.25)
+    assert (b.name, b.ack, b.start_time(False)) == (None, False, 5.0)
+    assert math.isinf(s.start_time(True)) and math.isinf(n.start_time(True))
+    assert spec.register_as == "myns:sup"
+    assert isinstance(s.process, SupervisorSpec) and s.process.register_as == "myns:inner"
+    assert isinstance(n.process, SupervisorSpec) and n.process.register_as == "named-inner"
+
+
+def test_bad_child_names_and_start_settings_are_rejected(write_yaml: WriteYaml) -> None:
+    for body, expected in [
+        ("\n  children: [{id: a, process: myns:job, start: {timeout: 0s}}]",
+         "timeout must be greater than zero"),
+        ("\n  children: [{id: a, process: myns:job, name: '<x.1>'}]",
+         "children[0].name: a process name is a non-empty word that does not start with '<'"),
+        ("\n  children: [{id: a, process: myns:job, name: x}, {id: b, process: myns:job, "
+         "name: x}]", "two children are named 'x'"),
+        ("\n  strategy: simple_one_for_one\n  children: [{id: a, process: myns:job, name: x}]",
+         "simple_one_for_one supervisor cannot have a name"),
+        ("\n  children: [{id: a, process: myns:job, start: {ack: maybe}}]", "start.ack"),
+    ]:
+        problem = only_problem(write_yaml(sup_doc(
+            "- name: sup\n  kind: process.supervisor\n  host: myns:processes" + body)))
+        assert "myns:sup" in problem and expected in problem, (expected, problem)

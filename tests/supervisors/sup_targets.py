@@ -20,3 +20,15 @@ def member(proc: Process, name: str) -> str:
             with _LOCK:
                 JOURNAL.append(("stop", name))
             return name
+
+
+def slow_starter(proc: Process, delay: float) -> None:
+    """Takes ``delay`` s to start, then registers ``slow-ready`` and acks; runs until
+    cancelled."""
+    proc.receive(timeout=delay, topic="never")
+    proc.register("slow-ready")
+    proc.ready()
+    while True:
+        item = proc.receive()
+        if isinstance(item, Event) and item.type == CANCEL:
+            return

@@ -4,7 +4,8 @@ A :class:`Runtime` owns hosts (bounded worker pools), a process table and one ac
 Python code acts as a process through a :class:`Process` handle (``rt.process()``) or by running
 as a function process (``rt.spawn_function(fn, host, ...)``); ``process.wasm`` entries run as
 WebAssembly processes. Processes exchange :class:`Message` objects and receive :class:`Event`
-objects (EXIT, LINK_DOWN, CANCEL) about each other.
+objects (EXIT, LINK_DOWN, CANCEL, STARTED) about each other. Entry kinds built above this
+package (supervisors, services) plug into spawning through :func:`register_starter`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .events import (
     EXIT,
     LINK_DOWN,
     SHUTDOWN_KIND,
+    STARTED,
     SUPERVISION,
     Event,
     Message,
@@ -43,8 +45,10 @@ from .host import HostConfig, HostState, HostStats
 from .introspect import STATES, ProcessInfo, RuntimeCounters, process_role
 from .output import OutputRouter
 from .pid import Pid
-from .process import Process, Target
+from .process import Process, Target, WatchStart
 from .runtime import HANDLE_HOST, Runtime, RuntimeStats
+from .start_watch import StartWatch
+from .starters import EntryStarter, Launched, await_launched, register_starter, waiting_process
 from .wasm_body import WasmBody
 
 __all__ = [
@@ -54,12 +58,14 @@ __all__ = [
     "HANDLE_HOST",
     "LINK_DOWN",
     "SHUTDOWN_KIND",
+    "STARTED",
     "STATES",
     "SUPERVISION",
     "SUSPENDED",
     "ActorsError",
     "BodyControl",
     "EntryLoadError",
+    "EntryStarter",
     "Event",
     "Finished",
     "FunctionBody",
@@ -68,6 +74,7 @@ __all__ = [
     "HostState",
     "HostStats",
     "HostStoppedError",
+    "Launched",
     "Message",
     "NameTakenError",
     "OutputRouter",
@@ -88,11 +95,16 @@ __all__ = [
     "Shutdown",
     "SpawnArgumentError",
     "SpawnError",
+    "StartWatch",
     "StepOutcome",
     "Target",
     "UnknownEntryError",
     "UnknownHostError",
     "UnknownNameError",
     "WasmBody",
+    "WatchStart",
+    "await_launched",
     "process_role",
+    "register_starter",
+    "waiting_process",
 ]

@@ -18,6 +18,11 @@ LINK_DOWN: Final = "LINK_DOWN"
 CANCEL: Final = "CANCEL"
 """Event type sent to a process asked to cancel (stop gracefully)."""
 
+STARTED: Final = "STARTED"
+"""Event type a process gets when a process whose start it watches has started: its Init
+completed (``reason`` ``"init"``), or it acknowledged with ``ready(value)`` (``reason``
+``"ack"``, ``value`` the ack's)."""
+
 SUPERVISION: Final = "SUPERVISION"
 """Event type a supervisor or service sends its monitors about its children (restarts, ...)."""
 
@@ -103,7 +108,8 @@ class Event:
 
     ``type`` is ``"EXIT"`` (to monitors: ``pid`` exited with ``value`` or ``error``),
     ``"LINK_DOWN"`` (to a trap-links process: linked ``pid`` failed with ``error``) or
-    ``"CANCEL"`` (to the cancelled process: ``pid`` asked it to stop, for ``reason``) or a
+    ``"CANCEL"`` (to the cancelled process: ``pid`` asked it to stop, for ``reason``),
+    ``"STARTED"`` (to a process watching ``pid``'s start: it started, ``value`` its ack) or a
     notification a process sent its monitors (``"SUPERVISION"``: ``pid`` is the sender and
     ``value`` the report).
     ``at`` is the :func:`time.time` when the runtime emitted it.

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from wippy.actors.events import ProcessError
 from wippy.actors.pid import Pid
+from wippy.actors.start_watch import StartWatch
 from wippy.actors.table import ProcessTable
 from wippy.timers import Timers
 
@@ -28,15 +29,18 @@ class ProcessOps(Protocol):
 
     def spawn_entry(
         self, entry_id: str, host_id: str, args: tuple[Any, ...], *, parent: Pid | None,
-        monitor: bool, link: bool,
+        monitor: bool, link: bool, name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
-        """Spawns a registry entry (or added program)."""
+        """Spawns a registry entry (or added program), registered as ``name``, its start
+        watched by ``watches``."""
 
     def spawn_function_as(
         self, fn: Callable[..., Any], host_id: str, args: tuple[Any, ...], *,
-        parent: Pid | None, monitor: bool, link: bool,
+        parent: Pid | None, monitor: bool, link: bool, name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
-        """Spawns ``fn(proc, *args)``."""
+        """Spawns ``fn(proc, *args)``, registered as ``name``, its start watched by ``watches``."""
 
     def cancel(self, pid: Pid, reason: str, grace: float | None, sender: Pid) -> bool:
         """Cancels ``pid`` (CANCEL and a grace period, or at once when it cannot see it)."""

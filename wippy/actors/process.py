@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from wippy.actors.errors import ProcessExitedError, ProcessTerminated
-from wippy.actors.events import Event, Message, ProcessError, Received
+from wippy.actors.events import EXIT, NOPROC, STARTED, Event, Message, ProcessError, Received
 from wippy.actors.function_body import ProcessFunction
 from wippy.actors.mailbox import MailboxClosed
 from wippy.actors.ops import ProcessOps
 from wippy.actors.pid import Pid
 from wippy.actors.scheduler import mark_helper_thread
+from wippy.actors.start_watch import StartWatch
 from wippy.actors.table import ProcessRecord
 from wippy.wasm.spec import Wait
 
@@ -37,6 +38,20 @@ def _matcher(
 
 
 _new_message = tuple.__new__  # Message(...) without the Python-level __new__ of a named tuple
+
+
+def _of(pid: Pid, event_type: str) -> Callable[[Received], bool]:
+    """A ``match`` for the event of ``event_type`` about ``pid``."""
+
+    def match(item: Received) -> bool:
+        return isinstance(item, Event) and item.type == event_type and item.pid == pid
+
+    return match
+
+
+WatchStart = Literal["init", "ack"] | None
+"""A spawn's ``watch_start``: get ``Event(STARTED)`` when the new process's Init completed
+(``"init"``) or when it acked with :meth:`Process.ready` (``"ack"``); None: no event."""
 
 Target = Pid | str
 """A process to act on: its pid, its pid as printed (``<app:processes.17>``) or a name it
@@ -93,33 +108,86 @@ class Process:
 
     # -- spawning ---------------------------------------------------------------------------
 
-    def spawn(self, entry_id: str, host_id: str, *args: Any) -> Pid:
-        """Spawns the program entry ``entry_id`` on ``host_id`` with ``args``.
+    def spawn(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
+        """Spawns the entry ``entry_id`` on ``host_id`` with ``args``, registered as ``name``
+        (when given) before it runs. With ``watch_start`` (``"init"`` or ``"ack"``) this
+        process gets ``Event(STARTED, pid)`` once the new one started (see
+        :meth:`watch_start`), watched from the spawn so that it cannot be missed.
 
-        Raises a :class:`~wippy.actors.SpawnError` subclass (unknown host or entry, stopped or
-        full host, arguments the program cannot take).
+        A ``process.supervisor`` or ``process.service`` entry is started as its supervisor or
+        service process (on ``host_id``; its children default to the entry's own ``host``),
+        registered under its entry id unless ``name`` is given, and this returns once it has
+        started (every child started); waiting is a receive, so this process's permit is given
+        back meanwhile. Raises a :class:`~wippy.actors.SpawnError` subclass (unknown host or
+        entry, stopped or full host, arguments the program cannot take; for a supervisor or
+        service: its start error) and :class:`~wippy.actors.NameTakenError` (``name`` is taken).
         """
-        return self._spawn_entry(entry_id, host_id, args, monitor=False, link=False)
+        return self._spawn_entry(entry_id, host_id, args, False, False, name, watch_start)
 
-    def spawn_monitored(self, entry_id: str, host_id: str, *args: Any) -> Pid:
+    def spawn_monitored(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
         """Like :meth:`spawn`, and this process monitors the new one from the start."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=True, link=False)
+        return self._spawn_entry(entry_id, host_id, args, True, False, name, watch_start)
 
-    def spawn_linked(self, entry_id: str, host_id: str, *args: Any) -> Pid:
-        """Like :meth:`spawn`, and the new process is linked to this one from the start."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=False, link=True)
+    def spawn_linked(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
+        """Like :meth:`spawn`, and the new process is linked to this one from the start (a
+        supervisor or service: once it has started, so a failed start is raised, not a link
+        failure)."""
+        return self._spawn_entry(entry_id, host_id, args, False, True, name, watch_start)
 
-    def spawn_linked_monitored(self, entry_id: str, host_id: str, *args: Any) -> Pid:
+    def spawn_linked_monitored(
+        self,
+        entry_id: str,
+        host_id: str,
+        *args: Any,
+        name: str | None = None,
+        watch_start: WatchStart = None,
+    ) -> Pid:
         """Like :meth:`spawn`, both linked to and monitored by this process."""
-        return self._spawn_entry(entry_id, host_id, args, monitor=True, link=True)
+        return self._spawn_entry(entry_id, host_id, args, True, True, name, watch_start)
 
     def _spawn_entry(
-        self, entry_id: str, host_id: str, args: tuple[Any, ...], *, monitor: bool, link: bool
+        self,
+        entry_id: str,
+        host_id: str,
+        args: tuple[Any, ...],
+        monitor: bool,
+        link: bool,
+        name: str | None,
+        watch_start: WatchStart,
     ) -> Pid:
         self._check()
         return self._runtime.spawn_entry(
-            entry_id, host_id, args, parent=self.self, monitor=monitor, link=link
+            entry_id, host_id, args, parent=self.self, monitor=monitor, link=link, name=name,
+            watches=self._watches(watch_start),
         )
+
+    def _watches(self, watch_start: WatchStart) -> tuple[StartWatch, ...]:
+        if watch_start is None:
+            return ()
+        if watch_start not in ("init", "ack"):
+            raise ValueError(f"watch_start must be 'init', 'ack' or None, got {watch_start!r}")
+        return (StartWatch(self.self, ack=watch_start == "ack"),)
 
     def spawn_function(
         self,
@@ -128,15 +196,20 @@ class Process:
         *args: Any,
         monitor: bool = False,
         link: bool = False,
+        name: str | None = None,
+        watch_start: WatchStart = None,
     ) -> Pid:
-        """Runs ``fn(proc, *args)`` as a new process on ``host_id``, optionally monitored/linked.
+        """Runs ``fn(proc, *args)`` as a new process on ``host_id``, optionally monitored/linked,
+        registered as ``name`` (before it runs) and its start watched (as :meth:`spawn`).
 
         Its return value is its EXIT value; an exception it raises is its EXIT error. Raises a
-        :class:`~wippy.actors.SpawnError` subclass when the host is unknown, stopped or full.
+        :class:`~wippy.actors.SpawnError` subclass when the host is unknown, stopped or full,
+        and :class:`~wippy.actors.NameTakenError` when ``name`` is taken.
         """
         self._check()
         return self._runtime.spawn_function_as(
-            fn, host_id, args, parent=self.self, monitor=monitor, link=link
+            fn, host_id, args, parent=self.self, monitor=monitor, link=link, name=name,
+            watches=self._watches(watch_start),
         )
 
     def call(self, entry_id: str, *args: Any) -> Any:
@@ -381,6 +454,91 @@ class Process:
             return found is not None and table.is_alive(found)
         return table.is_alive(table.resolve(pid))
 
+    # -- starts -------------------------------------------------------------------------------
+
+    def ready(self, value: Any = None) -> bool:
+        """Acknowledges that this process has started (OTP's ``proc_lib:init_ack``): whoever
+        waits for its ack (a supervisor whose child spec says ``ack``, a spawner of a
+        supervisor) counts it as started now and gets ``value`` in ``Event(STARTED)``.
+
+        The first call counts; later ones return False and change nothing.
+        """
+        self._check()
+        return self._runtime.table.mark_ready(self.self, value)
+
+    def watch_start(self, pid: Target, *, ack: bool = False) -> bool:
+        """Asks for one ``Event(STARTED, pid)`` when ``pid`` has started: its Init completed
+        (a WebAssembly guest instantiated, a function entered) or, with ``ack``, it called
+        :meth:`ready` (the event's ``value`` is the ack's). It comes at once when that already
+        happened. False when ``pid`` is gone (nothing will come: monitor it to see its EXIT).
+        """
+        self._check()
+        table = self._runtime.table
+        return table.watch_start(self.self, table.resolve(pid), ack=ack)
+
+    def await_started(
+        self, pid: Target, *, ack: bool = False, timeout: float | None = None
+    ) -> Event | None:
+        """Waits until ``pid`` has started (see :meth:`watch_start`), its EXIT, or ``timeout``.
+
+        Returns ``Event(STARTED, pid, value=...)``, ``pid``'s EXIT event when it exited first
+        (kind ``noproc`` when it was gone already), or None when ``timeout`` passed first
+        (``pid`` keeps running: terminate it if it must not). Waiting is a :meth:`receive`:
+        other items stay queued and a function process gives its permit back meanwhile. This
+        process monitors ``pid`` for the wait when it does not already; then no EXIT of
+        ``pid`` is left in the mailbox afterwards, and no STARTED of it is in any case. A
+        process that may exit at once must be spawned with ``watch_start``, so that its start
+        is seen even when it has exited before this is called.
+        """
+        self._check()
+        table = self._runtime.table
+        target = table.resolve(pid)
+        me = self.self
+        monitoring = table.is_monitoring(me, target)
+        monitored = monitoring is not False  # gone: no monitor of ours to add or remove
+        if not monitored:
+            table.monitor(me, target)
+
+        kind = "ack" if ack else "init"
+
+        def started(item: Received) -> bool:
+            return (
+                isinstance(item, Event)
+                and item.type == STARTED
+                and item.pid == target
+                and item.reason == kind
+            )
+
+        exited = _of(target, EXIT)
+
+        def outcome(item: Received) -> bool:
+            return started(item) or exited(item)
+
+        item: Received | None
+        try:
+            if table.watch_start(me, target, ack=ack) or not monitored:
+                item = self.receive(timeout, match=outcome)  # gone: the monitor's noproc EXIT
+            else:  # gone: what the spawn's watch or our monitor queued, else a noproc EXIT
+                item = self.receive(0, match=outcome) or Event(EXIT, target, error=NOPROC)
+        finally:
+            table.unwatch_start(me, target, ack=ack)
+            if not monitored and self.alive:
+                table.unmonitor(me, target)
+        assert item is None or isinstance(item, Event)
+        mailbox = self._record.mailbox
+        try:
+            # Another STARTED: one that came after the timeout (a late ack is ignored), or a
+            # second one when the spawn watched the start as well.
+            while mailbox.get(0, started) is not None:
+                pass
+            # What the wait's own monitor delivered: a later EXIT, or a noproc one when the
+            # process exited (its EXIT queued already) just before the monitor was set.
+            while not monitored and mailbox.get(0, exited) is not None:
+                pass
+        except MailboxClosed:
+            raise self._exited() from None
+        return item
+
     # -- names --------------------------------------------------------------------------------
 
     def register(self, name: str) -> None:
@@ -398,6 +556,10 @@ class Process:
     def lookup(self, name: str) -> Pid | None:
         """The live process registered as ``name``, or None."""
         return self._runtime.table.whereis(name)
+
+    def runs_on(self, runtime: object) -> bool:
+        """True when this process belongs to ``runtime``."""
+        return self._runtime is runtime
 
     # -- lifetime of handles ----------------------------------------------------------------
 

@@ -41,6 +41,8 @@ from wippy.actors.pid import Pid, PidAllocator
 from wippy.actors.process import Process
 from wippy.actors.programs import Programs
 from wippy.actors.scheduler import ThreadPool
+from wippy.actors.start_watch import StartWatch
+from wippy.actors.starters import find_starter, start_entry
 from wippy.actors.table import ProcessRecord, ProcessTable
 from wippy.actors.terminal import TerminalInput
 from wippy.actors.wasm_body import WasmBody
@@ -280,16 +282,23 @@ class Runtime:
             self._table.register(record)
         return proc
 
-    def spawn_function(self, fn: ProcessFunction, host_id: str, *args: Any) -> Pid:
+    def spawn_function(
+        self, fn: ProcessFunction, host_id: str, *args: Any, name: str | None = None
+    ) -> Pid:
         """Runs ``fn(proc, *args)`` as a process on ``host_id``; see :meth:`Process.spawn_function`.
 
         Raises a SpawnError subclass when the host is unknown, stopped or full.
         """
-        return self.spawn_function_as(fn, host_id, args, parent=None, monitor=False, link=False)
+        return self.spawn_function_as(
+            fn, host_id, args, parent=None, monitor=False, link=False, name=name
+        )
 
-    def spawn(self, entry_id: str, host_id: str, *args: Any) -> Pid:
-        """Spawns a program entry with no parent; see :meth:`Process.spawn`."""
-        return self.spawn_entry(entry_id, host_id, args, parent=None, monitor=False, link=False)
+    def spawn(self, entry_id: str, host_id: str, *args: Any, name: str | None = None) -> Pid:
+        """Spawns an entry with no parent; see :meth:`Process.spawn` (a supervisor or service
+        entry: returns once it has started)."""
+        return self.spawn_entry(
+            entry_id, host_id, args, parent=None, monitor=False, link=False, name=name
+        )
 
     def call(self, entry_id: str, *args: Any) -> Any:
         """Calls the ``function.wasm``/``function.wat`` entry ``entry_id`` with ``args`` on the
@@ -354,9 +363,12 @@ class Runtime:
         monitor: bool,
         link: bool,
         entry: str | None = None,
+        name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
-        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start);
-        ``entry`` is the registry entry it runs, for introspection (default: its name)."""
+        """Spawns ``fn(proc, *args)`` on behalf of ``parent`` (monitored/linked from the start,
+        registered as ``name`` before it runs, its start watched by ``watches``); ``entry`` is
+        the registry entry it runs, for introspection (default: its name)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
         host = self._host(host_id)
@@ -368,7 +380,9 @@ class Runtime:
             record.role = getattr(fn, "wippy_role", None)
             return FunctionBody(fn, Process(self, record, handle=False), args, self._pool, permit)
 
-        return self._spawn(host, "function", THREAD_MAPS, make_body, parent, monitor, link)
+        return self._spawn(
+            host, "function", THREAD_MAPS, make_body, parent, monitor, link, name, watches
+        )
 
     def spawn_entry(
         self,
@@ -379,16 +393,30 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
-        """Spawns a registry entry (or added program) on behalf of ``parent``."""
+        """Spawns a registry entry (or added program) on behalf of ``parent``, registered as
+        ``name`` before it runs, its start watched by ``watches``.
+
+        An entry of a kind with a registered starter (``process.supervisor``,
+        ``process.service``: see :mod:`wippy.actors.starters`) is started by it, and this
+        returns once it acknowledged its start (waiting is a receive of the spawning process).
+        """
         host = self._host(host_id)
         program = self._programs.cached(entry_id, host_id)
         if program is None:
+            starter = find_starter(self._registry, entry_id)
+            if starter is not None:
+                return start_entry(
+                    self, starter, entry_id, host_id, args,
+                    parent=parent, monitor=monitor, link=link, name=name, watches=watches,
+                )
             function = self._programs.python_function(entry_id)
             if function is not None:
                 return self.spawn_function_as(
                     function, host_id, args, parent=parent, monitor=monitor, link=link,
-                    entry=entry_id,
+                    entry=entry_id, name=name, watches=watches,
                 )
             program = self._programs.get(entry_id, host_id)
         try:
@@ -415,7 +443,7 @@ class Runtime:
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
-        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link)
+        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link, name, watches)
 
     def _spawn(
         self,
@@ -426,6 +454,8 @@ class Runtime:
         parent: Pid | None,
         monitor: bool,
         link: bool,
+        name: str | None = None,
+        watches: tuple[StartWatch, ...] = (),
     ) -> Pid:
         host_id = host.host_id
         self._maps.check(maps, f"a {kind} process on host {host_id!r}")
@@ -443,6 +473,8 @@ class Runtime:
                 record,
                 monitor_by=parent if monitor else None,
                 link_to=parent if link else None,
+                name=name,
+                watches=watches,
             )
             if not registered:
                 raise ProcessExitedError(f"process {parent} has exited")
@@ -495,9 +527,10 @@ class Runtime:
         if self._table.kill(pid, TERMINATED):
             logger.info("process %s did not exit within its cancel grace period", pid)
 
-    def terminate(self, pid: Pid) -> bool:
-        """Ends ``pid`` now (error kind ``terminated``); False when it is gone."""
-        return self._table.kill(pid, TERMINATED)
+    def terminate(self, pid: Pid | str) -> bool:
+        """Ends ``pid`` (or the process registered under a name) now (error kind
+        ``terminated``); False when it is gone. Raises UnknownNameError for an unknown name."""
+        return self._table.kill(self._table.resolve(pid), TERMINATED)
 
     def close_handle(self, pid: Pid, error: ProcessError | None) -> None:
         """Exits the handle process ``pid`` normally or with ``error``."""
@@ -509,7 +542,7 @@ class Runtime:
         return any(host.queue.run_one() for host in self._host_list)
 
     def _on_started(self, record: ProcessRecord) -> None:
-        record.started = True
+        self._table.mark_started(record.pid)
         for callback in record.on_started:
             try:
                 callback(record)

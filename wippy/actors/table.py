@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,11 +21,21 @@ from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameE
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
+from wippy.actors.start_watch import StartTracking, StartWatch
 
 if TYPE_CHECKING:
     from wippy.actors.scheduler import Permit
 
 logger = logging.getLogger(__name__)
+
+
+def check_name(name: object) -> None:
+    """Raises ValueError unless ``name`` can be registered: a non-empty string that does not
+    start with ``<`` (which would read as a pid)."""
+    if not isinstance(name, str) or not name or name.startswith("<"):
+        raise ValueError(
+            f"a process name must be a non-empty string not starting with '<', got {name!r}"
+        )
 
 
 class Interruptible(Protocol):
@@ -70,6 +80,12 @@ class ProcessRecord:
     """A threaded body's claim on its host's workers (None otherwise); released while waiting."""
     started: bool = False
     """True once its Init completed (a guest instantiated, a function entered)."""
+    ready: bool = False
+    """True once it acknowledged its start itself (``Process.ready``)."""
+    ready_value: Any = None
+    """What it passed to ``Process.ready``."""
+    start_watchers: list[StartWatch] = field(default_factory=list)
+    """Processes waiting for its start (see :mod:`wippy.actors.start_watch`)."""
     on_started: list[Callable[[ProcessRecord], None]] = field(default_factory=list)
     """Called (once) when the process has started."""
     exit: ExitInfo | None = None
@@ -102,7 +118,7 @@ class TableStats:
     links: int
 
 
-class ProcessTable:
+class ProcessTable(StartTracking):
     """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe.
 
     It also counts spawns, exits, delivered messages and tagged notifications, each under the
@@ -126,18 +142,19 @@ class ProcessTable:
         Raises :class:`NameTakenError` when another live process has it, ValueError for a name
         that is empty or looks like a pid, :class:`ProcessExitedError` when ``pid`` is gone.
         """
-        if not isinstance(name, str) or not name or name.startswith("<"):
-            raise ValueError(f"a process name must be a non-empty string not starting with '<', "
-                             f"got {name!r}")
+        check_name(name)
         with self._lock:
             record = self._records.get(pid)
             if record is None:
                 raise ProcessExitedError(f"process {pid} has exited")
-            owner = self._names.get(name)
-            if owner is not None and owner != pid:
-                raise NameTakenError(name, owner)
-            self._names[name] = pid
-            record.names.add(name)
+            self._take_name(name, record)
+
+    def _take_name(self, name: str, record: ProcessRecord) -> None:
+        owner = self._names.get(name)
+        if owner is not None and owner != record.pid:
+            raise NameTakenError(name, owner)
+        self._names[name] = record.pid
+        record.names.add(name)
 
     def unregister_name(self, name: str, pid: Pid | None = None) -> bool:
         """Frees ``name`` (only if registered to ``pid``, when given); False when it was not."""
@@ -180,18 +197,32 @@ class ProcessTable:
             return dict(self._names)
 
     def register(
-        self, record: ProcessRecord, *, monitor_by: Pid | None = None, link_to: Pid | None = None
+        self,
+        record: ProcessRecord,
+        *,
+        monitor_by: Pid | None = None,
+        link_to: Pid | None = None,
+        name: str | None = None,
+        watches: Sequence[StartWatch] = (),
     ) -> bool:
-        """Adds ``record``, atomically monitored by and/or linked to an existing process.
+        """Adds ``record``, atomically monitored by and/or linked to an existing process,
+        registered as ``name`` and with ``watches`` on its start (so none can be missed).
 
-        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive.
+        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. Raises
+        :class:`NameTakenError` (nothing added) when another live process has ``name``, and
+        ValueError for a bad name.
         """
+        if name is not None:
+            check_name(name)
         with self._lock:
             for other in (monitor_by, link_to):
                 if other is not None and other not in self._records:
                     return False
+            if name is not None:
+                self._take_name(name, record)
             self._records[record.pid] = record
             self._spawns[(record.pid.host, record.shown_kind)] += 1
+            record.start_watchers.extend(w for w in watches if w not in record.start_watchers)
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
                 self._records[monitor_by].monitoring.add(record.pid)
@@ -199,6 +230,15 @@ class ProcessTable:
                 record.links.add(link_to)
                 self._records[link_to].links.add(record.pid)
             return True
+
+    def is_monitoring(self, watcher: Pid, pid: Pid) -> bool | None:
+        """True when ``watcher`` monitors ``pid``, False when not, None when ``pid`` is gone
+        (whether an EXIT of it is queued for ``watcher`` then depends on the past)."""
+        with self._lock:
+            if pid not in self._records:
+                return None
+            record = self._records.get(watcher)
+            return record is not None and pid in record.monitoring
 
     def live_records(self) -> dict[Pid, ProcessRecord]:
         """The live records by pid, for lock-free reads on hot paths (never mutate it)."""
@@ -393,6 +433,7 @@ class ProcessTable:
         record.monitors.clear()
         record.monitoring.clear()
         record.links.clear()
+        record.start_watchers.clear()  # they monitor it (or time out): the EXIT is the answer
 
     @staticmethod
     def _after_exit(record: ProcessRecord) -> None:

@@ -13,18 +13,19 @@ from ..config import (
     ProcessHost,
     ProcessLua,
     ProcessPython,
+    ProcessService,
+    ProcessSupervisor,
     ProcessWasm,
     Registry,
     TerminalHost,
 )
 
 RUNNABLE_KINDS: tuple[type[Entry], ...] = (
-    ProcessWasm, ProcessPython, ProcessLua, FunctionWasm, FunctionWat, FunctionLua,
+    ProcessWasm, ProcessPython, ProcessLua, ProcessSupervisor, ProcessService,
+    FunctionWasm, FunctionWat, FunctionLua,
 )
-"""Entry classes ``wippy run`` can run: processes, spawned on a host, and functions, called."""
-
-
-_APP_KINDS = ("process.supervisor", "process.service")
+"""Entry classes ``wippy run`` can run: processes (supervisors and services included),
+spawned on a host, and functions, called."""
 
 
 class UsageError(Exception):
@@ -80,10 +81,7 @@ def runnable_entry(registry: Registry, entry_id: str) -> Entry:
         raise UsageError(str(exc.args[0])) from None
     if not isinstance(entry, RUNNABLE_KINDS):
         kinds = ", ".join(cls.KIND or cls.__name__ for cls in RUNNABLE_KINDS)
-        hint = "; `wippy start` runs the app's" if entry.KIND in _APP_KINDS else ""
-        raise UsageError(
-            f"entry {entry_id} is a {entry.KIND}, which cannot be run ({kinds} can{hint})"
-        )
+        raise UsageError(f"entry {entry_id} is a {entry.KIND}, which cannot be run ({kinds} can)")
     return entry
 
 

@@ -1,15 +1,22 @@
-"""`wippy run`: spawn one entry as a process on the terminal host and wait for its EXIT."""
+"""`wippy run`: spawn one entry as a process on the terminal host and wait for its EXIT.
+
+A ``process.supervisor`` or ``process.service`` entry runs as its supervisor (or service
+manager) on its own ``host`` (or ``--host``), with its tree's SUPERVISION and EXIT lines
+printed as `wippy start` prints them, until it exits; Ctrl-C stops it in order.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..actors import (
     EXIT,
+    SHUTDOWN_KIND,
     EntryLoadError,
     Event,
     Pid,
@@ -21,11 +28,22 @@ from ..actors import (
     UnknownEntryError,
 )
 from ..actors.output import write_through
-from ..config import ConfigError, Entry, ProcessWasm, Registry
+from ..config import (
+    ConfigError,
+    Entry,
+    ProcessService,
+    ProcessSupervisor,
+    ProcessWasm,
+    Registry,
+)
 from ..wasm import Program, WasmError, WasmRuntime
 from .app import UsageError, commands, terminal_host
+from .events import EventLog
 from .progress import Progress
 from .signals import Signals, exit_status_for, signal_name
+
+if TYPE_CHECKING:
+    from .start import _Watch
 
 log = logging.getLogger("wippy.cli")
 
@@ -65,8 +83,12 @@ def run_entry(
 ) -> int:
     """Runs ``entry_id`` with ``args`` as a process on the terminal host; returns the exit status.
 
-    Raises UsageError when the app has no host to run it on.
+    A supervisor or service entry runs on its own host instead (see :func:`run_tree`). Raises
+    UsageError when the app has no host to run it on.
     """
+    entry = registry.get(entry_id)
+    if isinstance(entry, (ProcessSupervisor, ProcessService)):
+        return run_tree(registry, entry, args, host, verbose)
     host_id = terminal_host(registry, host)
     wasm = WasmRuntime()
     try:
@@ -110,6 +132,79 @@ def _run(rt: Runtime, entry_id: str, args: list[Any], host_id: str, verbose: boo
     if event.error is not None:
         return failed(event.error, verbose)
     return status_of(event.value)
+
+
+def run_tree(
+    registry: Registry,
+    entry: ProcessSupervisor | ProcessService,
+    args: list[str],
+    host: str | None,
+    verbose: bool,
+) -> int:
+    """Runs a supervisor or service entry until it exits; returns the exit status.
+
+    It runs on ``host`` (``--host``), else on its entry's own ``host`` (which stays its
+    children's default), started if it is not ``auto_start``. Its SUPERVISION reports and the
+    EXIT of it and of its nested supervisors are printed on stdout as `wippy start` prints
+    them. A first SIGINT/SIGTERM cancels it (it stops its children in reverse order, each
+    with its shutdown time, then exits), a second terminates it (its children with it); the
+    status is then 128 + the first signal. Otherwise 0 when it ended normally or by
+    ``auto_shutdown``, 1 when it gave up or failed (or could not start), the service's result
+    as ``run`` reads a result. Raises UsageError for arguments or a bad ``--host``.
+    """
+    from ..supervisors import AppRuntime
+    from .start import _Watch
+
+    if args:
+        raise UsageError(f"{entry.id} is a {entry.KIND}: it takes no arguments "
+                         f"(got {' '.join(args)})")
+    host_id = terminal_host(registry, host) if host is not None else str(entry.host)
+    with WasmRuntime() as wasm:
+        rt = AppRuntime(registry, wasm=wasm, output=TerminalOutput(), start=False)
+        interrupted: int | None = None
+        try:
+            rt.start_host(host_id)
+            with rt.process() as me, Signals() as signals:
+                try:
+                    pid = me.spawn_monitored(entry.id, host_id)
+                except SpawnError as exc:
+                    print(f"wippy: {exc}", file=sys.stderr)
+                    return 1
+                log.info("running %s %s as %s on %s", entry.KIND, entry.id, pid, host_id)
+                watch = _Watch(rt, me, EventLog())
+                watch.follow(pid, entry.id, supervisor=isinstance(entry, ProcessSupervisor))
+                event, interrupted = _wait_tree(me, pid, watch, signals, entry.id)
+        finally:
+            rt.stop(join_timeout=STOP_JOIN if interrupted is not None else 10.0)
+    if interrupted is not None:
+        return exit_status_for(interrupted)
+    if event.error is not None and (watch.failed or event.error.kind != SHUTDOWN_KIND):
+        return failed(event.error, verbose)
+    return 0 if event.error is not None else status_of(event.value)
+
+
+def _wait_tree(
+    me: Process, pid: Pid, watch: _Watch, signals: Signals, name: str
+) -> tuple[Event, int | None]:
+    """Shows the tree's events until ``pid``'s EXIT; the first signal cancels it (no grace
+    limit: it applies its children's shutdown times), a second terminates it. Returns the
+    EXIT and the first signal, if any."""
+    interrupted: int | None = None
+    while True:
+        for signum in signals.take():
+            if interrupted is None:
+                interrupted = signum
+                print(f"wippy: {signal_name(signum)}: stopping {name} {pid}: its children stop "
+                      "in reverse order (Ctrl-C again to stop at once)",
+                      file=sys.stderr, flush=True)
+                me.cancel(pid, reason=f"{signal_name(signum)} from the terminal", grace=math.inf)
+            else:
+                me.terminate(pid)
+        item = me.receive(timeout=POLL)
+        if isinstance(item, Event):
+            watch.show(item)
+            if item.type == EXIT and item.pid == pid:
+                return item, interrupted
 
 
 def _load(wasm: WasmRuntime, registry: Registry, entry_id: str) -> Program | None:

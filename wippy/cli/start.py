@@ -139,11 +139,31 @@ class _HeldOutput:
             out = self._log.output
             items: list[tuple[float, int, Any]] = [
                 (at, 0, lambda p=pid, s=stream, d=data, a=at: out(p, s, d, a))
-                for at, pid, stream, data in self._held]
+                for at, pid, stream, data in _whole_lines(self._held)]
             items += [(at, 1, show) for at, show in shows]
             for _, _, show in sorted(items, key=lambda item: (item[0], item[1])):
                 show()
             self._held, self._holding = [], False
+
+
+def _whole_lines(
+    held: list[tuple[float, Pid, str, bytes]],
+) -> list[tuple[float, Pid, str, bytes]]:
+    """The held output with each guest's partial lines joined to what completes them (at the
+    time of their start), so that a report merged in by time cannot split a line."""
+    merged: list[tuple[float, Pid, str, bytes]] = []
+    open_lines: dict[tuple[Pid, str], int] = {}  # (pid, stream) -> index of its partial line
+    for at, pid, stream, data in held:
+        index = open_lines.pop((pid, stream), None)
+        if index is None:
+            merged.append((at, pid, stream, data))
+            index = len(merged) - 1
+        else:
+            first, _, _, start = merged[index]
+            merged[index] = (first, pid, stream, start + data)
+        if not merged[index][3].endswith(b"\n"):
+            open_lines[(pid, stream)] = index
+    return merged
 
 
 class _EarlyReports(logging.Handler):

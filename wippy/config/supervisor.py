@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .common import ConfigModel, Lifecycle
 from .kinds import Entry, Ref, register_kind
@@ -17,7 +17,9 @@ __all__ = [
     "RESTART_TYPES",
     "STRATEGIES",
     "ChildEntry",
+    "ChildStart",
     "ProcessSupervisor",
+    "check_child_names",
     "check_supervisor",
 ]
 
@@ -34,12 +36,45 @@ ShutdownTime = Annotated[
 
 _CHILD_KINDS = ("process.wasm", "process.python", "process.lua", "process.supervisor")
 
+def _check_process_name(name: str) -> str:
+    if not name or name.startswith("<") or any(c.isspace() for c in name):
+        raise ValueError(
+            f"a process name is a non-empty word that does not start with '<' (which reads as "
+            f"a pid), got {name!r}"
+        )
+    return name
+
+
+StartTime = Annotated[float, BeforeValidator(duration_validator({"infinity": math.inf}))]
+
+
+class ChildStart(ConfigModel):
+    """The ``start`` block of a child: when it counts as started.
+
+    Without ``ack``, once its Init completed (a WebAssembly guest instantiated, a Python
+    function entered, a supervisor's children started); with ``ack``, once it called
+    ``ready()`` itself (OTP's ``proc_lib:init_ack``). ``timeout`` bounds the wait (default
+    5 s for workers, ``infinity`` for supervisors); then the child is terminated and its start
+    has failed.
+    """
+
+    ack: bool = False
+    timeout: StartTime | None = None
+
+    @model_validator(mode="after")
+    def _positive(self) -> ChildStart:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError("timeout must be greater than zero")
+        return self
+
 
 class ChildEntry(ConfigModel):
     """One child of a supervisor: which ``process`` entry to run, with what, and how to restart.
 
     ``shutdown`` defaults to 5 s for workers and ``infinity`` for supervisor children (OTP's
     defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host.
+    ``name`` registers the child under that name from its spawn (again on each restart);
+    ``start`` says when it counts as started (:class:`ChildStart`).
     """
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -49,6 +84,8 @@ class ChildEntry(ConfigModel):
     shutdown: ShutdownTime | None = None
     significant: bool = False
     host: Annotated[str, Ref("process.host", "terminal.host")] | None = None
+    name: Annotated[str, AfterValidator(_check_process_name)] | None = None
+    start: ChildStart = ChildStart()
 
     @model_validator(mode="after")
     def _significant_not_permanent(self) -> ChildEntry:
@@ -86,6 +123,7 @@ class ProcessSupervisor(Entry):
             [(child.id, child.significant) for child in self.children],
             duplicates=False,  # reported by check_fields, so child references are still checked
         )
+        check_child_names(self.strategy, [child.name for child in self.children])
         return self
 
     def check_fields(self) -> list[tuple[str | None, str]]:
@@ -143,6 +181,20 @@ def check_supervisor(
                     f"child {child_id!r} is significant but auto_shutdown is 'never' "
                     "(set auto_shutdown to any_significant or all_significant)"
                 )
+
+
+def check_child_names(strategy: str, names: Sequence[str | None]) -> None:
+    """Raises ValueError when two children have the same ``name`` (the second could never
+    start) or a ``simple_one_for_one`` template has one (its dynamic children are many)."""
+    given = [name for name in names if name is not None]
+    repeated = sorted({name for name in given if given.count(name) > 1})
+    if repeated:
+        raise ValueError(f"two children are named {repeated[0]!r}: a name is one process's")
+    if strategy == "simple_one_for_one" and given:
+        raise ValueError(
+            "the child of a simple_one_for_one supervisor cannot have a name: each dynamic "
+            "child would be registered under it"
+        )
 
 
 def _find_cycle(

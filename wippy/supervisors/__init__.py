@@ -4,13 +4,16 @@
 ``process.supervisor`` entry) and returns a :class:`Supervisor` client; ``process.service``
 entries keep one process running with back-off (:func:`start_service`); :class:`AppRuntime`
 starts an app's auto-start supervisors and services and stops them in reverse order.
+Importing this package also makes both entry kinds spawnable like any process
+(``proc.spawn_monitored("app:workers", host)``; see :mod:`.starters`).
 """
 
 from __future__ import annotations
 
+from . import starters as _starters  # makes supervisor and service entries spawnable
 from .app import AppItem, AppRuntime
 from .client import Supervisor, start_supervisor
-from .errors import SupervisorError, SupervisorStartError
+from .errors import AlreadyStartedError, SupervisorError, SupervisorStartError
 from .reports import SupervisionReport
 from .service import (
     RestartSpec,
@@ -23,9 +26,12 @@ from .service import (
 from .spec import BRUTAL_KILL, INFINITY, ChildSpec, SupervisorSpec
 from .supervisor import ChildCounts, ChildInfo
 
+del _starters
+
 __all__ = [
     "BRUTAL_KILL",
     "INFINITY",
+    "AlreadyStartedError",
     "AppItem",
     "AppRuntime",
     "ChildCounts",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from wippy.actors import EXIT, Event, Pid, Process, Received
+from wippy.actors import EXIT, Event, Pid, Process, Received, WatchStart
 
 
 def exit_of(pid: Pid) -> Callable[[Received], bool]:
@@ -19,15 +19,25 @@ def exit_of(pid: Pid) -> Callable[[Received], bool]:
 
 
 def spawn_child(
-    proc: Process, process: str | Callable[..., Any], host: str, args: Sequence[Any]
+    proc: Process,
+    process: str | Callable[..., Any],
+    host: str,
+    args: Sequence[Any],
+    name: str | None = None,
+    ack: bool = False,
 ) -> Pid:
-    """Spawns an entry id or a Python function as a child of ``proc``: linked and monitored.
+    """Spawns an entry id or a Python function as a child of ``proc``: linked and monitored,
+    registered as ``name`` (when given) before it runs, its start watched (``Event(STARTED)``
+    at its Init or, with ``ack``, at its ``ready()``: see ``Process.await_started``).
 
-    Raises what the spawn raises (a SpawnError subclass).
+    Raises what the spawn raises (a SpawnError subclass, NameTakenError).
     """
+    watch: WatchStart = "ack" if ack else "init"
     if isinstance(process, str):
-        return proc.spawn_linked_monitored(process, host, *args)
-    return proc.spawn_function(process, host, *args, monitor=True, link=True)
+        return proc.spawn_linked_monitored(process, host, *args, name=name, watch_start=watch)
+    return proc.spawn_function(
+        process, host, *args, monitor=True, link=True, name=name, watch_start=watch
+    )
 
 
 def request_stop(proc: Process, pid: Pid, grace: float, reason: str = "shutdown") -> None:

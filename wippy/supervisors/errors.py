@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wippy.actors import Pid, SpawnError
 from wippy.actors.events import ProcessError
 
 
@@ -18,10 +19,11 @@ class SupervisorError(Exception):
         self.reason = reason
 
 
-class SupervisorStartError(SupervisorError):
+class SupervisorStartError(SupervisorError, SpawnError):
     """A supervisor could not start: ``child_id`` failed to start with ``error``.
 
-    The children started before it were stopped again (in reverse order).
+    The children started before it were stopped again (in reverse order). It is a SpawnError
+    too: spawning a ``process.supervisor`` entry raises it.
     """
 
     def __init__(self, supervisor: str, child_id: str | None, error: ProcessError | str) -> None:
@@ -32,3 +34,17 @@ class SupervisorStartError(SupervisorError):
         self.supervisor = supervisor
         self.child_id = child_id
         self.error = error
+
+
+class AlreadyStartedError(SupervisorError, SpawnError):
+    """The supervisor's or service's name (its entry id) is registered to the live process
+    ``pid`` already: another instance runs (OTP's ``{already_started, Pid}``). Nothing was
+    started."""
+
+    kind = "already_started"
+
+    def __init__(self, name: str, pid: Pid | object) -> None:
+        self.message = f"{name} is already started as {pid}"
+        super().__init__("already_started", self.message)
+        self.name = name
+        self.pid = pid

@@ -7,13 +7,19 @@ is linked to it, trapping links: if the manager itself is killed, the child dies
 
 The manager's decisions:
 
-- **Started**: the first child was spawned. That means its entry was resolved and loaded (a
+- **Started**: the first child started. That means its entry was resolved and loaded (a
   ``process.wasm`` module read, hash-checked and compiled; a ``process.python`` module
-  imported), ``input`` converted to its parameters, and the child admitted to its host. The
-  manager must do this (including getting a worker of its own host) within ``start_timeout``;
-  otherwise :func:`start_service` terminates it and raises :class:`ServiceStartError`, as it
-  does when the first spawn fails (no retry: a missing entry or full host at boot is reported,
-  not hidden). After that, every child failure is the restart policy's business.
+  imported), ``input`` converted to its parameters, the child admitted to its host, and its
+  Init completed (a guest instantiated, a function entered); the manager then acks its own
+  start (``proc.ready()``). The manager must do this (including getting a worker of its own
+  host) within ``start_timeout``; otherwise :func:`start_service` terminates it and raises
+  :class:`ServiceStartError`, as it does when the first spawn fails or the first child exits
+  before it started (no retry: a missing entry, a full host or a guest that cannot be
+  instantiated at boot is reported, not hidden). After that, every child failure is the
+  restart policy's business.
+- **Name**: the manager is registered under ``register_as`` (a ``process.service`` entry's id)
+  from its spawn; when another live process has that name, :func:`start_service` (or spawning
+  the entry) raises :class:`~wippy.supervisors.AlreadyStartedError` and nothing starts.
 - **Normal exit** (EXIT without error, or error kind ``shutdown``): not restarted; the service
   ends, its manager exits normally with the child's value.
 - **Error exit**: a *failure*. ``n`` counts consecutive failures; it restarts from zero when the
@@ -47,17 +53,23 @@ from wippy.actors import (
     SHUTDOWN_KIND,
     SUPERVISION,
     Event,
+    Launched,
+    NameTakenError,
     Pid,
     Process,
     ProcessError,
     Received,
     Runtime,
     SpawnError,
+    StartWatch,
+    await_launched,
     process_role,
+    waiting_process,
 )
+from wippy.actors.table import check_name
 from wippy.config.service import ProcessService
-from wippy.supervisors.children import exit_of, spawn_child, stop_child
-from wippy.supervisors.errors import SupervisorError
+from wippy.supervisors.children import spawn_child, stop_child
+from wippy.supervisors.errors import AlreadyStartedError, SupervisorError
 from wippy.supervisors.reports import Action, SupervisionReport, report
 
 if TYPE_CHECKING:
@@ -75,9 +87,10 @@ __all__ = [
 logger = logging.getLogger("wippy.supervisors")
 
 
-class ServiceStartError(SupervisorError):
-    """The service ``service`` did not start: ``error`` says why (first spawn failed, manager
-    could not run, or ``start_timeout`` passed)."""
+class ServiceStartError(SupervisorError, SpawnError):
+    """The service ``service`` did not start: ``error`` says why (first spawn failed, first
+    child exited before it started, manager could not run, or ``start_timeout`` passed). It is
+    a SpawnError too: spawning a ``process.service`` entry raises it."""
 
     def __init__(self, service: str, error: ProcessError | str) -> None:
         super().__init__("start_failed", f"service {service} failed to start: {error}")
@@ -178,11 +191,12 @@ class ServiceSpec:
     """A service: ``process`` run with ``input`` on ``host``, kept running as the module
     documentation describes.
 
-    ``name`` labels it in logs, reports and errors (the entry id when built from the registry).
+    ``name`` labels it in logs, reports and errors (the entry id when built from the registry);
+    ``register_as`` names its manager process (the entry id when built from the registry).
     ``auto_start`` and ``requires`` matter to :func:`service_order` (the app), not to
     :func:`start_service`. Defaults are Wippy's. Raises ValueError for negative timeouts, a
-    ``start_timeout`` that is not positive, an empty ``host`` or a ``process`` that is neither
-    an entry id nor callable.
+    ``start_timeout`` that is not positive, an empty ``host``, a bad ``register_as`` or a
+    ``process`` that is neither an entry id nor callable.
     """
 
     process: ServiceProcess
@@ -195,6 +209,7 @@ class ServiceSpec:
     stable_threshold: float = 5.0
     requires: tuple[str, ...] = ()
     restart: RestartSpec = field(default_factory=RestartSpec)
+    register_as: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input", tuple(self.input))
@@ -210,6 +225,8 @@ class ServiceSpec:
             value = getattr(self, name)
             if not 0 <= value < math.inf:
                 raise ValueError(f"service {label}: {name} must be >= 0 s, got {value!r}")
+        if self.register_as is not None:
+            check_name(self.register_as)
 
     @property
     def describe_process(self) -> str:
@@ -250,6 +267,7 @@ class ServiceSpec:
                 jitter=policy.jitter,
                 max_attempts=policy.max_attempts,
             ),
+            register_as=entry.id,
         )
 
 
@@ -293,51 +311,75 @@ def start_service(
 ) -> Pid:
     """Starts the service's manager process and returns its pid once the service started.
 
-    The manager runs on ``manager_host`` (default: the service's host). With ``owner``, the
-    manager is spawned by that process and monitored by it from the start, so none of its
-    SUPERVISION reports after ``started`` nor its EXIT can be missed (only those two events of
-    the manager are taken from the owner's mailbox while waiting). Cancel the returned pid to
-    stop the service (it needs ``stop_timeout`` at most: the child is terminated then). Raises
+    The manager runs on ``manager_host`` (default: the service's host), registered as
+    ``spec.register_as``. With ``owner``, the manager is spawned by that process and monitored
+    by it from the start, so none of its SUPERVISION reports after ``started`` nor its EXIT can
+    be missed (its ``started`` report and what the wait itself needs are taken from the
+    owner's mailbox). Waiting is a receive (of ``owner``, else of the calling function
+    process, else of a temporary handle). Cancel the returned pid to stop the service (it
+    needs ``stop_timeout`` at most: the child is terminated then). Raises
     :class:`ServiceStartError` when the manager cannot be spawned, the first child cannot be
-    spawned, or ``start_timeout`` passes first (the manager is then terminated).
+    spawned or exits before it started, or ``start_timeout`` passes first (the manager is
+    then terminated), and :class:`~wippy.supervisors.AlreadyStartedError` when its name is
+    taken.
     """
+    parent = owner.pid if owner is not None else None
+    host = manager_host or spec.host
+    with waiting_process(runtime, parent) as waiter:
+        launched = launch_service(
+            runtime, spec, host, parent=waiter.pid, monitor=True,
+            watches=(StartWatch(waiter.pid, ack=True),),
+        )
+        pid = await_launched(runtime, waiter, launched, link=False, monitor=owner is not None)
     if owner is not None:
-        return _start(owner, spec, manager_host, keep_monitor=True)
-    with runtime.process() as waiter:
-        return _start(waiter, spec, manager_host, keep_monitor=False)
+        owner.receive(0, match=lambda item: _is_report(item, pid, "started"))
+    return pid
 
 
-def _start(proc: Process, spec: ServiceSpec, manager_host: str | None, keep_monitor: bool) -> Pid:
+def launch_service(
+    runtime: Runtime,
+    spec: ServiceSpec,
+    host: str,
+    *,
+    parent: Pid | None,
+    monitor: bool,
+    watches: tuple[StartWatch, ...] = (),
+) -> Launched:
+    """Spawns the manager of ``spec`` on ``host`` (registered as ``spec.register_as``,
+    monitored by ``parent`` when ``monitor``, its start watched by ``watches``) and says how
+    to wait for its start (see :func:`wippy.actors.await_launched`): at most
+    ``start_timeout``.
+
+    Raises :class:`AlreadyStartedError` when its name is taken, :class:`ServiceStartError`
+    when the manager cannot be spawned.
+    """
     name = spec.label
     try:
-        pid = proc.spawn_function(_manage, manager_host or spec.host, spec, monitor=True)
+        pid = runtime.spawn_function_as(
+            _manage, host, (spec,), parent=parent, monitor=monitor, link=False,
+            name=spec.register_as, watches=watches,
+        )
+    except NameTakenError as exc:
+        raise AlreadyStartedError(name, exc.owner) from exc
     except SpawnError as exc:
         raise ServiceStartError(name, f"cannot spawn its manager: {exc}") from exc
 
-    exit_of_manager = exit_of(pid)
+    def failed(event: Event | None) -> ServiceStartError:
+        if event is None:
+            return ServiceStartError(name, f"not started within {spec.start_timeout:g}s")
+        return ServiceStartError(name, event.error or "its manager exited before starting")
 
-    def outcome(item: Received) -> bool:
-        if exit_of_manager(item):
-            return True
-        return (
-            isinstance(item, Event)
-            and item.pid == pid
-            and item.type == SUPERVISION
-            and isinstance(item.value, SupervisionReport)
-            and item.value.action == "started"
-        )
+    return Launched(pid, spec.start_timeout, failed)
 
-    item = proc.receive(timeout=spec.start_timeout, match=outcome)
-    if item is None:
-        proc.terminate(pid)
-        proc.receive(timeout=0, match=exit_of_manager)
-        raise ServiceStartError(name, f"not started within {spec.start_timeout:g}s")
-    assert isinstance(item, Event)
-    if item.type == EXIT:
-        raise ServiceStartError(name, item.error or "its manager exited before starting")
-    if not keep_monitor:
-        proc.unmonitor(pid)
-    return pid
+
+def _is_report(item: Received, pid: Pid, action: str) -> bool:
+    return (
+        isinstance(item, Event)
+        and item.pid == pid
+        and item.type == SUPERVISION
+        and isinstance(item.value, SupervisionReport)
+        and item.value.action == action
+    )
 
 
 class _Manager:
@@ -367,20 +409,24 @@ class _Manager:
 
     def spawn(self) -> Pid:
         spec = self.spec
-        pid = spawn_child(self.proc, spec.process, spec.host, spec.input)
+        pid = spawn_child(self.proc, spec.process, spec.host, spec.input)  # start watched
         self.child = pid
         self.started_at = time.monotonic()
         return pid
 
     def run(self) -> Any:
         self.proc.set_options(trap_links=True)
+        what = f"{self.spec.describe_process} on {self.spec.host}"
         try:
-            self.spawn()
+            child = self.spawn()
         except SpawnError as exc:
-            raise _StartFailed(
-                f"cannot spawn {self.spec.describe_process} on {self.spec.host}: {exc}"
-            ) from exc
+            raise _StartFailed(f"cannot spawn {what}: {exc}") from exc
+        started = self.proc.await_started(child)  # bounded by start_service's start_timeout
+        if started is None or started.type == EXIT:
+            error = started.error if started is not None else None
+            raise _StartFailed(f"{what} exited before it started: {error or 'normally'}")
         self.report("started", detail=f"on {self.spec.host}")
+        self.proc.ready()
         while True:
             item = self.proc.receive()
             if not isinstance(item, Event):

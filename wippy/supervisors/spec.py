@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Union
 
+from wippy.actors.table import check_name
 from wippy.config.supervisor import (
     AUTO_SHUTDOWNS,
     RESTART_TYPES,
     STRATEGIES,
     ProcessSupervisor,
+    check_child_names,
     check_supervisor,
 )
 
@@ -29,6 +31,7 @@ INFINITY: float = math.inf
 """``shutdown=INFINITY`` sends CANCEL and waits for the child however long it takes."""
 
 DEFAULT_WORKER_SHUTDOWN = 5.0
+DEFAULT_WORKER_START = 5.0
 
 ChildProcess = Union[str, Callable[..., Any], "SupervisorSpec"]
 """What a child runs: a process entry id, a Python function ``fn(proc, *args)``, or a nested
@@ -46,6 +49,13 @@ class ChildSpec:
     workers and ``INFINITY`` for supervisors, as in OTP. A ``significant`` child that ends by itself
     can shut its supervisor down (see :attr:`SupervisorSpec.auto_shutdown`).
 
+    ``name``: the child is registered under it from its spawn (each restart registers it
+    again, once the old instance has exited). The child counts as started once its Init
+    completed (a WebAssembly guest instantiated, a function entered; a supervisor: once its
+    children started) or, with ``ack``, once it called ``proc.ready()``; ``start_timeout`` s
+    bound that wait (``None``: 5 s for workers, ``INFINITY`` for supervisors), after which the
+    child is terminated and its start has failed.
+
     Raises ValueError for an invalid combination.
     """
 
@@ -56,6 +66,9 @@ class ChildSpec:
     shutdown: float | None = None
     significant: bool = False
     host: str | None = None
+    name: str | None = None
+    ack: bool = False
+    start_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
@@ -69,6 +82,12 @@ class ChildSpec:
             raise ValueError(f"child {self.id!r}: shutdown must be >= 0 s, got {self.shutdown}")
         if self.significant and self.restart == "permanent":
             raise ValueError(f"child {self.id!r}: a significant child cannot be permanent")
+        if self.start_timeout is not None and not self.start_timeout > 0:
+            raise ValueError(
+                f"child {self.id!r}: start_timeout must be > 0 s, got {self.start_timeout}"
+            )
+        if self.name is not None:
+            check_name(self.name)
         if not (isinstance(self.process, (str, SupervisorSpec)) or callable(self.process)):
             raise ValueError(
                 f"child {self.id!r}: process must be an entry id, a function or a SupervisorSpec"
@@ -79,6 +98,13 @@ class ChildSpec:
     def is_supervisor(self) -> bool:
         """True when the child is itself a supervisor."""
         return isinstance(self.process, SupervisorSpec)
+
+    def start_time(self, supervisor: bool) -> float:
+        """The effective start timeout in seconds, for a child that is a ``supervisor`` or not
+        (an entry id's kind is known only to the supervisor)."""
+        if self.start_timeout is not None:
+            return self.start_timeout
+        return INFINITY if supervisor else DEFAULT_WORKER_START
 
     @property
     def shutdown_time(self) -> float:
@@ -104,7 +130,10 @@ class SupervisorSpec:
 
     ``auto_shutdown`` (``any_significant``/``all_significant``) stops the supervisor when
     significant children end by themselves. ``name`` labels it in logs (the entry id when it
-    comes from the registry). Raises ValueError for settings OTP would reject.
+    comes from the registry). ``register_as``: the supervisor process is registered under it
+    from its spawn (the entry id when it comes from the registry); a second instance then
+    fails to start (:class:`~wippy.supervisors.AlreadyStartedError`). Raises ValueError for
+    settings OTP would reject.
     """
 
     host: str
@@ -114,6 +143,7 @@ class SupervisorSpec:
     period: float = 5.0
     auto_shutdown: AutoShutdown = "never"
     name: str | None = None
+    register_as: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "children", tuple(self.children))
@@ -134,6 +164,16 @@ class SupervisorSpec:
             self.period,
             [(child.id, child.significant) for child in self.children],
         )
+        check_child_names(self.strategy, [child.name for child in self.children])
+        if self.register_as is not None:
+            check_name(self.register_as)
+
+    def as_child(self, child_name: str | None, *, simple: bool) -> SupervisorSpec:
+        """This spec as a nested supervisor: registered as the child spec's ``child_name`` when
+        given, else as its own ``register_as``, except under a ``simple_one_for_one`` parent
+        (whose dynamic children are many instances of one spec: unnamed)."""
+        register_as = child_name or (None if simple else self.register_as)
+        return self if register_as == self.register_as else replace(self, register_as=register_as)
 
     @property
     def is_simple(self) -> bool:
@@ -142,7 +182,8 @@ class SupervisorSpec:
 
     @classmethod
     def from_registry(cls, registry: Registry, entry_id: str) -> SupervisorSpec:
-        """Builds the spec of a ``process.supervisor`` entry, nested supervisors included.
+        """Builds the spec of a ``process.supervisor`` entry, nested supervisors included
+        (named as :meth:`as_child` says), registered as ``entry_id``.
 
         Raises KeyError for an unknown entry and TypeError for an entry of another kind.
         """
@@ -151,7 +192,9 @@ class SupervisorSpec:
         for child in entry.children:
             target = registry.get(str(child.process))
             process: ChildProcess = (
-                cls.from_registry(registry, target.id)
+                cls.from_registry(registry, target.id).as_child(
+                    child.name, simple=entry.strategy == "simple_one_for_one"
+                )
                 if isinstance(target, ProcessSupervisor)
                 else target.id
             )
@@ -164,6 +207,9 @@ class SupervisorSpec:
                     shutdown=child.shutdown,
                     significant=child.significant,
                     host=str(child.host) if child.host is not None else None,
+                    name=child.name,
+                    ack=child.start.ack,
+                    start_timeout=child.start.timeout,
                 )
             )
         return cls(
@@ -174,4 +220,5 @@ class SupervisorSpec:
             period=entry.period,
             auto_shutdown=entry.auto_shutdown,
             name=entry.id,
+            register_as=entry.id,
         )

@@ -5,15 +5,43 @@ child's exit reaches it as an EXIT event and a killed supervisor takes its child
 Requests from :class:`~wippy.supervisors.Supervisor` clients arrive as messages carrying a
 :class:`~concurrent.futures.Future` for the answer. The restart rules are OTP's
 (``supervisor.erl``); see the README's Supervision section.
+
+Starting, as OTP's ``supervisor:start_link`` and ``proc_lib:start_link``/``init_ack``:
+
+- The supervisor is registered under its ``register_as`` name (an entry's id) from its spawn,
+  before it runs; a name another live process has fails the spawn with
+  :class:`~wippy.supervisors.AlreadyStartedError` naming that process, and nothing starts.
+- Children start one at a time, in order. Starting one spawns it linked and monitored
+  (registered under its child spec's ``name``, when it has one, before it runs), then waits
+  until it counts as started: its Init completed (a WebAssembly guest instantiated, a Python
+  function entered), or, when its spec says ``ack``, it called ``proc.ready(value)``; a nested
+  supervisor acks once its own children started. Only then does the next child start, so
+  child 2 can rely on child 1 (its name, its service).
+- The wait is a receive: the supervisor's permit is given back, and events and requests that
+  arrive meanwhile stay queued until the start is over.
+- The child exiting first (failing its Init, say) is a start failure with its exit error. The
+  child's start timeout (``start_timeout``: 5 s for workers, infinity for supervisors) passing
+  first terminates it: a start failure of kind ``timeout``. An ack after that is ignored.
+- A start failure while the supervisor starts stops the children started so far in reverse
+  order; the supervisor exits (kind ``start_failed``) and whoever started it gets
+  :class:`~wippy.supervisors.SupervisorStartError` naming the child. During a restart it is a
+  failed restart (retried, counting toward the intensity), and in ``start_child`` or
+  ``restart_child`` a ``start_failed`` refusal.
+- Once every child started, the supervisor reports ``started`` and acks its own start
+  (``proc.ready()``): that is when its spawner's ``spawn``/``start_supervisor`` returns.
+
+A child's name is registered again each time it is started: the supervisor only starts a
+child again after it received the EXIT of the old instance, which freed the name, so there is
+no race between them; a name taken by some other process makes the start fail.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,17 +51,21 @@ from wippy.actors import (
     LINK_DOWN,
     SHUTDOWN_KIND,
     Event,
+    Launched,
     Message,
+    NameTakenError,
     Pid,
     Process,
     ProcessError,
     Shutdown,
     SpawnError,
+    StartWatch,
+    await_launched,
     process_role,
 )
 from wippy.config.supervisor import ProcessSupervisor
 from wippy.supervisors.children import await_exit, request_stop, spawn_child, stop_child
-from wippy.supervisors.errors import SupervisorError, SupervisorStartError
+from wippy.supervisors.errors import AlreadyStartedError, SupervisorError, SupervisorStartError
 from wippy.supervisors.reports import Action, SupervisionReport, report
 from wippy.supervisors.spec import ChildSpec, SupervisorSpec
 
@@ -42,8 +74,6 @@ if TYPE_CHECKING:
 
 CALL_TOPIC = "$supervisor"
 """Topic of request messages: payload ``(request name, args tuple, Future)``."""
-
-_START_POLL = 0.05
 
 ChildState = Literal["running", "restarting", "stopped"]
 
@@ -105,6 +135,26 @@ class _StartFailed(Exception):
         self.error = error
 
 
+@dataclass(eq=False)
+class StartOutcome:
+    """Why a supervisor failed to start, filled in by the supervisor process before it exits
+    (so that its starter can raise :class:`SupervisorStartError` with the child and error)."""
+
+    name: str
+    child_id: str | None = None
+    error: ProcessError | str | None = None
+
+    def failure(self, event: Event | None) -> SupervisorStartError:
+        """The error for a start that ended with ``event`` (the EXIT; None: a timeout)."""
+        if self.error is not None:
+            return SupervisorStartError(self.name, self.child_id, self.error)
+        if event is None:
+            return SupervisorStartError(self.name, None, "did not start in time")
+        return SupervisorStartError(
+            self.name, None, event.error or "exited before it finished starting"
+        )
+
+
 class SupervisorProcess:
     """The state of one running supervisor; :meth:`run` is its whole life."""
 
@@ -124,8 +174,9 @@ class SupervisorProcess:
 
     # -- life -------------------------------------------------------------------------------
 
-    def run(self, started: Future[Pid] | None) -> None:
-        """Starts the children, acknowledges ``started``, then serves until stopped."""
+    def run(self, outcome: StartOutcome | None) -> None:
+        """Starts the children, acks its own start (``ready``), then serves until stopped;
+        a start failure is written to ``outcome`` before the process exits."""
         proc = self._proc
         proc.set_options(trap_links=True)
         try:
@@ -138,16 +189,15 @@ class SupervisorProcess:
             self._children = [c for c in self._children if c.pid is not None]
             self._stop_all()
             error = SupervisorStartError(self._name, exc.child_id, exc.error)
-            if started is not None:
-                started.set_exception(error)
+            if outcome is not None:
+                outcome.child_id, outcome.error = exc.child_id, exc.error
             raise _StartFailedExit(str(error)) from None
         except BaseException as exc:
-            if started is not None and not started.done():
-                started.set_exception(SupervisorStartError(self._name, None, repr(exc)))
+            if outcome is not None and outcome.error is None:
+                outcome.error = repr(exc)
             raise
         self._report("started", detail=f"{len(self._children)} children")
-        if started is not None:
-            started.set_result(proc.pid)
+        proc.ready(proc.pid)
         try:
             self._serve()
         except _Stop as stop:
@@ -263,10 +313,12 @@ class SupervisorProcess:
     # -- starting and stopping children ---------------------------------------------------
 
     def _start(self, child: _Child) -> None:
-        """Starts ``child``; raises _StartFailed with its id and the reason."""
+        """Starts ``child`` and waits until it counts as started (see the module
+        documentation); raises _StartFailed with its id and the reason."""
         child.restarting = False
-        host = child.spec.host or self._spec.host
-        process = child.spec.process
+        spec = child.spec
+        host = spec.host or self._spec.host
+        process = spec.process
         proc = self._proc
         try:
             if isinstance(process, str):
@@ -274,14 +326,31 @@ class SupervisorProcess:
                 if nested is not None:
                     process = nested
             if isinstance(process, SupervisorSpec):
-                pid = self._start_supervisor_child(process, host, child.id)
+                nested_spec = process.as_child(spec.name, simple=self._spec.is_simple)
+                launched = launch_supervisor(
+                    self._runtime, nested_spec, host, parent=proc.pid, monitor=True, link=True,
+                    watches=(StartWatch(proc.pid, ack=True),),
+                )
+                pid, ack, supervisor = launched.pid, True, True
             else:
-                pid = spawn_child(proc, process, host, child.args)
-        except SupervisorStartError as exc:
-            error = exc.error if isinstance(exc.error, ProcessError) else None
-            raise _StartFailed(child.id, error or ProcessError("start_failed", str(exc))) from exc
+                ack, supervisor = spec.ack, False
+                pid = spawn_child(proc, process, host, child.args, spec.name, ack)
+        except NameTakenError as exc:
+            raise _StartFailed(child.id, ProcessError("name_taken", str(exc))) from exc
         except (SpawnError, ValueError, TypeError) as exc:
             raise _StartFailed(child.id, ProcessError.from_exception(exc)) from exc
+        timeout = spec.start_time(supervisor)
+
+        def failed(event: Event | None) -> _StartFailed:
+            if event is None:
+                waited = "its ready() ack" if ack else "its start"
+                error = ProcessError("timeout", f"waited {timeout:g}s for {waited}; terminated")
+            else:
+                error = event.error or ProcessError("start_failed", "exited before it started")
+            return _StartFailed(child.id, error)
+
+        waiting = Launched(pid, None if math.isinf(timeout) else timeout, failed, ack=ack)
+        await_launched(self._runtime, proc, waiting, link=False)  # linked from the spawn
         child.pid = pid
         self._by_pid[pid] = child
 
@@ -298,22 +367,6 @@ class SupervisorProcess:
         if registry is None or not self._is_registry_supervisor(entry_id):
             return None
         return SupervisorSpec.from_registry(registry, entry_id)
-
-    def _start_supervisor_child(self, spec: SupervisorSpec, host: str, child_id: str) -> Pid:
-        proc = self._proc
-        started: Future[Pid] = Future()
-        pid = proc.spawn_function(
-            supervisor_main,
-            host,
-            self._runtime,
-            spec,
-            proc.pid,
-            started,
-            monitor=True,
-            link=True,
-        )
-        wait_started(self._runtime, pid, started, f"supervisor child {child_id!r}")
-        return pid
 
     def _stop_child(self, child: _Child) -> None:
         pid = child.pid
@@ -488,24 +541,43 @@ def supervisor_main(
     runtime: Runtime,
     spec: SupervisorSpec,
     parent: Pid | None,
-    started: Future[Pid] | None,
+    outcome: StartOutcome | None,
 ) -> None:
-    """The function a supervisor process runs (see :func:`wippy.supervisors.start_supervisor`)."""
+    """The function a supervisor process runs (see :func:`launch_supervisor`)."""
     proc.describe(spec.name or "supervisor")
-    SupervisorProcess(proc, runtime, spec, parent).run(started)
+    SupervisorProcess(proc, runtime, spec, parent).run(outcome)
 
 
-def wait_started(runtime: Runtime, pid: Pid, started: Future[Pid], what: str) -> None:
-    """Waits until the supervisor ``pid`` acknowledged ``started``; raises its start error.
+def launch_supervisor(
+    runtime: Runtime,
+    spec: SupervisorSpec,
+    host: str,
+    *,
+    parent: Pid | None,
+    monitor: bool,
+    link: bool = False,
+    watches: tuple[StartWatch, ...] = (),
+) -> Launched:
+    """Spawns the supervisor process of ``spec`` on ``host`` (registered as
+    ``spec.register_as``; monitored by and linked to ``parent`` as asked; its start watched by
+    ``watches``) and says how to wait for its start (see :func:`wippy.actors.await_launched`):
+    no time limit, as OTP's supervisors, since each child's start is bounded.
 
-    Raises :class:`SupervisorStartError` when it failed to start or exited before answering.
+    Raises :class:`AlreadyStartedError` when its name is taken, or the spawn's SpawnError.
     """
-    while True:
-        try:
-            started.result(timeout=_START_POLL)
-            return
-        except FutureTimeout:
-            if not runtime.is_alive(pid) and not started.done():
-                raise SupervisorStartError(
-                    what, None, "exited before it finished starting"
-                ) from None
+    label = spec.name or "supervisor"
+    outcome = StartOutcome(label)
+    try:
+        pid = runtime.spawn_function_as(
+            supervisor_main,
+            host,
+            (runtime, spec, parent, outcome),
+            parent=parent,
+            monitor=monitor,
+            link=link,
+            name=spec.register_as,
+            watches=watches,
+        )
+    except NameTakenError as exc:
+        raise AlreadyStartedError(label, exc.owner) from exc
+    return Launched(pid, None, outcome.failure)
