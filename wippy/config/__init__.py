@@ -5,6 +5,7 @@ Load with :func:`load_registry`; every mistake found is raised together as a :cl
 
 from __future__ import annotations
 
+from .cluster import LOCAL_NODE, ClusterRay, Heartbeat, cluster_entry, node_key
 from .common import ID_PATTERN, NAME_PATTERN, ConfigModel, Lifecycle
 from .entries import EnvVariable, FsDirectory, HostOptions, ProcessHost, TerminalHost, parse_mode
 from .errors import ConfigError, Problem
@@ -57,12 +58,14 @@ __all__ = [
     "HASH_ALGORITHMS",
     "ID_PATTERN",
     "IMPORT_PROFILES",
+    "LOCAL_NODE",
     "NAME_PATTERN",
     "POOL_TYPES",
     "SUPPORTED_VERSIONS",
     "WIT_CORE_TYPES",
     "ByteSize",
     "ChildEntry",
+    "ClusterRay",
     "ConfigError",
     "ConfigModel",
     "Duration",
@@ -74,6 +77,7 @@ __all__ = [
     "FunctionWasm",
     "FunctionWat",
     "HashStr",
+    "Heartbeat",
     "HostOptions",
     "Lifecycle",
     "Limits",
@@ -98,6 +102,7 @@ __all__ = [
     "WasmEntry",
     "WasmFileEntry",
     "WitFunction",
+    "cluster_entry",
     "duration_validator",
     "file_digest",
     "iter_references",
@@ -105,6 +110,7 @@ __all__ = [
     "known_kinds",
     "load_registry",
     "load_registry_from_documents",
+    "node_key",
     "parse_byte_size",
     "parse_duration",
     "parse_hash",
