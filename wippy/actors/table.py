@@ -19,8 +19,10 @@ from wippy.actors.errors import NameTakenError, ProcessExitedError, UnknownNameE
 from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessError, Received
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
+from wippy.actors.table_remote import RemoteEdges
 
 if TYPE_CHECKING:
+    from wippy.actors.remote import RemoteRouter
     from wippy.actors.scheduler import Permit
 
 logger = logging.getLogger(__name__)
@@ -85,13 +87,22 @@ class TableStats:
     links: int
 
 
-class ProcessTable:
-    """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe."""
+class ProcessTable(RemoteEdges):
+    """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe.
+
+    With a router (:meth:`set_router`, in a cluster) pids whose host is on another node are
+    routed through it; the sets of a record may then hold such pids (see :mod:`.table_remote`).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[Pid, ProcessRecord] = {}
         self._names: dict[str, Pid] = {}
+        self._router: RemoteRouter | None = None
+
+    def set_router(self, router: RemoteRouter) -> None:
+        """Routes pids that live on other nodes through ``router`` (set once, before use)."""
+        self._router = router
 
     # -- names --------------------------------------------------------------------------------
 
@@ -109,10 +120,14 @@ class ProcessTable:
             if record is None:
                 raise ProcessExitedError(f"process {pid} has exited")
             owner = self._names.get(name)
+            if owner is None and self._router is not None:
+                owner = self._router.whereis(name)
             if owner is not None and owner != pid:
                 raise NameTakenError(name, owner)
             self._names[name] = pid
             record.names.add(name)
+            if self._router is not None:
+                self._router.name_added(name, pid)
 
     def unregister_name(self, name: str, pid: Pid | None = None) -> bool:
         """Frees ``name`` (only if registered to ``pid``, when given); False when it was not."""
@@ -124,11 +139,17 @@ class ProcessTable:
             record = self._records.get(owner)
             if record is not None:
                 record.names.discard(name)
+            if self._router is not None:
+                self._router.name_removed(name, owner)
             return True
 
     def whereis(self, name: str) -> Pid | None:
-        """The live process registered as ``name``, or None."""
-        return self._names.get(name)
+        """The live process registered as ``name`` (here or, in a cluster, on another node),
+        or None."""
+        pid = self._names.get(name)
+        if pid is None and self._router is not None:
+            return self._router.whereis(name)
+        return pid
 
     def resolve(self, target: Pid | str) -> Pid:
         """``target`` as a pid: a pid, a pid string (``<host.17>``) or a registered name.
@@ -143,7 +164,7 @@ class ProcessTable:
                     return Pid.parse(target)
                 except ValueError as exc:
                     raise UnknownNameError(str(exc)) from None
-            pid = self._names.get(target)
+            pid = self.whereis(target)
             if pid is not None:
                 return pid
             raise UnknownNameError(f"no process is registered as {target!r}")
@@ -159,20 +180,30 @@ class ProcessTable:
     ) -> bool:
         """Adds ``record``, atomically monitored by and/or linked to an existing process.
 
-        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive.
+        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. A
+        remote ``monitor_by``/``link_to`` (a spawn asked for by another node) is taken as alive;
+        its node keeps its own side.
         """
         with self._lock:
             for other in (monitor_by, link_to):
-                if other is not None and other not in self._records:
+                if other is not None and other not in self._records and not self._remote(other):
                     return False
             self._records[record.pid] = record
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
-                self._records[monitor_by].monitoring.add(record.pid)
+                parent = self._records.get(monitor_by)
+                if parent is not None:
+                    parent.monitoring.add(record.pid)
             if link_to is not None:
                 record.links.add(link_to)
-                self._records[link_to].links.add(record.pid)
+                parent = self._records.get(link_to)
+                if parent is not None:
+                    parent.links.add(record.pid)
             return True
+
+    def _remote(self, pid: Pid) -> bool:
+        router = self._router
+        return router is not None and router.is_remote(pid)
 
     def get(self, pid: Pid) -> ProcessRecord | None:
         """The live record of ``pid``, or None when it has exited (or never existed)."""
@@ -180,9 +211,12 @@ class ProcessTable:
             return self._records.get(pid)
 
     def is_alive(self, pid: Pid) -> bool:
-        """True while ``pid`` has not exited."""
+        """True while ``pid`` has not exited (asking its node when it is remote)."""
         with self._lock:
-            return pid in self._records
+            if pid in self._records:
+                return True
+        router = self._router
+        return router is not None and router.is_remote(pid) and router.is_alive(pid)
 
     def pids(self, host: str | None = None) -> list[Pid]:
         """Live pids (on ``host`` when given), in creation order."""
@@ -206,7 +240,10 @@ class ProcessTable:
         table lock) before anything else, so a put that loses that race returns False.
         """
         record = self._records.get(pid)  # a single dict read is atomic
-        return record is not None and record.mailbox.put(item)
+        if record is not None:
+            return record.mailbox.put(item)
+        router = self._router
+        return router is not None and router.is_remote(pid) and router.deliver(pid, item)
 
     def notify_monitors(self, pid: Pid, event: Event) -> int:
         """Delivers ``event`` to every process monitoring ``pid``; returns how many got it."""
@@ -217,8 +254,10 @@ class ProcessTable:
             count = 0
             for watcher in record.monitors:
                 other = self._records.get(watcher)
-                if other is not None and other.mailbox.put(event):
-                    count += 1
+                if other is not None:
+                    count += other.mailbox.put(event)
+                elif self._router is not None and self._router.is_remote(watcher):
+                    count += self._router.deliver(watcher, event)
             return count
 
     def monitor(self, watcher: Pid, target: Pid) -> None:
@@ -228,11 +267,15 @@ class ProcessTable:
             if me is None or watcher == target:
                 return
             other = self._records.get(target)
-            if other is None:
+            remote = other is None and self._remote(target)
+            if other is None and not remote:
                 me.mailbox.put(Event(EXIT, target, error=NOPROC))
                 return
-            other.monitors.add(watcher)
+            if other is not None:
+                other.monitors.add(watcher)
             me.monitoring.add(target)
+        if remote and self._router is not None:
+            self._router.monitor(watcher, target)
 
     def unmonitor(self, watcher: Pid, target: Pid) -> None:
         """Removes the monitor; an EXIT already delivered stays in the mailbox."""
@@ -243,6 +286,8 @@ class ProcessTable:
             other = self._records.get(target)
             if other is not None:
                 other.monitors.discard(watcher)
+        if other is None and self._remote(target) and self._router is not None:
+            self._router.unmonitor(watcher, target)
 
     def link(self, a: Pid, b: Pid) -> None:
         """Links ``a`` and ``b`` both ways; LINK_DOWN "noproc" to ``a`` now if ``b`` is gone."""
@@ -251,11 +296,15 @@ class ProcessTable:
             if me is None or a == b:
                 return
             other = self._records.get(b)
-            if other is None:
+            remote = other is None and self._remote(b)
+            if other is None and not remote:
                 me.mailbox.put(Event(LINK_DOWN, b, error=NOPROC))
                 return
             me.links.add(b)
-            other.links.add(a)
+            if other is not None:
+                other.links.add(a)
+        if remote and self._router is not None:
+            self._router.link(a, b)
 
     def unlink(self, a: Pid, b: Pid) -> None:
         """Removes the link between ``a`` and ``b`` (both directions); no-op when absent."""
@@ -264,6 +313,8 @@ class ProcessTable:
                 record = self._records.get(x)
                 if record is not None:
                     record.links.discard(y)
+        if self._router is not None and a in self._records and self._remote(b):
+            self._router.unlink(a, b)
 
     def set_trap_links(self, pid: Pid, trap: bool) -> None:
         """Sets whether ``pid`` receives LINK_DOWN events instead of failing with its links."""
@@ -308,22 +359,31 @@ class ProcessTable:
         record.exit = ExitInfo(value, error, killed)
         record.mailbox.close()
         exited.append(record)
+        router = self._router
         for name in record.names:
             if self._names.get(name) == pid:
                 del self._names[name]
+                if router is not None:
+                    router.name_removed(name, pid)
         event = Event(EXIT, pid, value=value, error=error)
         for watcher in record.monitors:
             other = self._records.get(watcher)
             if other is not None:
                 other.monitoring.discard(pid)
                 other.mailbox.put(event)
+            elif router is not None and router.is_remote(watcher):
+                router.exit_notice(watcher, event)
         for target in record.monitoring:
             other = self._records.get(target)
             if other is not None:
                 other.monitors.discard(pid)
+            elif router is not None and router.is_remote(target):
+                router.unmonitor_notice(pid, target)
         for linked in record.links:
             other = self._records.get(linked)
             if other is None:
+                if router is not None and router.is_remote(linked):
+                    router.link_notice(linked, pid, error)
                 continue
             other.links.discard(pid)
             if error is None:
