@@ -39,7 +39,8 @@ class ChildEntry(ConfigModel):
     """One child of a supervisor: which ``process`` entry to run, with what, and how to restart.
 
     ``shutdown`` defaults to 5 s for workers and ``infinity`` for supervisor children (OTP's
-    defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host.
+    defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host;
+    ``fallback_hosts`` are tried in order when it cannot take the child (its node is down).
     """
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -49,6 +50,7 @@ class ChildEntry(ConfigModel):
     shutdown: ShutdownTime | None = None
     significant: bool = False
     host: Annotated[str, Ref("process.host", "terminal.host")] | None = None
+    fallback_hosts: list[Annotated[str, Ref("process.host", "terminal.host")]] = []
 
     @model_validator(mode="after")
     def _significant_not_permanent(self) -> ChildEntry:

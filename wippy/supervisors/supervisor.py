@@ -9,6 +9,7 @@ Requests from :class:`~wippy.supervisors.Supervisor` clients arrive as messages 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +24,9 @@ from wippy.actors import (
     LINK_DOWN,
     SHUTDOWN_KIND,
     Event,
+    HostQueueFull,
+    HostStoppedError,
+    HostUnavailableError,
     Message,
     Pid,
     Process,
@@ -38,6 +42,11 @@ from wippy.supervisors.spec import ChildSpec, SupervisorSpec
 
 if TYPE_CHECKING:
     from wippy.actors import Runtime
+
+logger = logging.getLogger("wippy.supervisors")
+
+_UNAVAILABLE = (HostUnavailableError, HostStoppedError, HostQueueFull)
+"""Spawn errors after which a child's ``fallback_hosts`` are tried."""
 
 CALL_TOPIC = "$supervisor"
 """Topic of request messages: payload ``(request name, args tuple, Future)``."""
@@ -260,7 +269,7 @@ class SupervisorProcess:
     def _start(self, child: _Child) -> None:
         """Starts ``child``; raises _StartFailed with its id and the reason."""
         child.restarting = False
-        host = child.spec.host or self._spec.host
+        hosts = (child.spec.host or self._spec.host, *child.spec.fallback_hosts)
         process = child.spec.process
         proc = self._proc
         try:
@@ -268,10 +277,18 @@ class SupervisorProcess:
                 nested = self._registry_supervisor(process)
                 if nested is not None:
                     process = nested
-            if isinstance(process, SupervisorSpec):
-                pid = self._start_supervisor_child(process, host, child.id)
-            else:
-                pid = spawn_child(proc, process, host, child.args)
+            for index, host in enumerate(hosts):
+                try:
+                    if isinstance(process, SupervisorSpec):
+                        pid = self._start_supervisor_child(process, host, child.id)
+                    else:
+                        pid = spawn_child(proc, process, host, child.args)
+                    break
+                except _UNAVAILABLE as exc:
+                    if index == len(hosts) - 1:
+                        raise
+                    logger.info("%s: host %s cannot take child %r (%s); trying %s", self._name,
+                                host, child.id, exc, hosts[index + 1])
         except SupervisorStartError as exc:
             error = exc.error if isinstance(exc.error, ProcessError) else None
             raise _StartFailed(child.id, error or ProcessError("start_failed", str(exc))) from exc
