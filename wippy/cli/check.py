@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from ..cluster.check import cluster_problems
 from ..config import (
     ConfigError,
     Entry,
@@ -63,6 +64,7 @@ def check_app(loaded: LoadResult, runtime: WasmRuntime) -> CheckReport:
     registry = loaded.registry
     report = CheckReport(registry, list(loaded.problems))
     report.problems += command_problems(registry)
+    report.problems += cluster_problems(registry)
     wasm = [e for e in registry if isinstance(e, WasmEntry)]
     with Progress(sys.stderr, len(wasm), "compiling") as progress:
         for entry in wasm:
