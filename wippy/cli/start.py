@@ -14,10 +14,12 @@ from typing import Any
 
 from ..actors import EXIT, SHUTDOWN_KIND, SUPERVISION, Event, Pid, Process, SpawnError
 from ..actors.output import write_through
+from ..cluster import Cluster
 from ..config import LoadResult, Registry
 from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
 from ..wasm import WasmRuntime
 from .check import check_app, count, print_problems
+from .nodes import cluster_rows, follow_nodes
 from .signals import Signals, signal_name
 
 log = logging.getLogger("wippy.cli")
@@ -79,6 +81,8 @@ def _start(registry: Registry, wasm: WasmRuntime) -> int:
                 reports.removeHandler(early)
                 reports.setLevel(level)
                 _print_started(rt, items)
+                if isinstance(rt.cluster, Cluster):
+                    follow_nodes(rt.cluster, _say, _now)
                 # What happened while the app started, in order: reports and guest output.
                 held.release([(created, lambda r=report, c=created: watch.show_report(r, c))
                               for created, report in early.reports])
@@ -136,12 +140,17 @@ class _EarlyReports(logging.Handler):
 
 
 def _print_started(rt: AppRuntime, items: list[AppItem]) -> None:
-    rows = [("host", host_id, "", rt.host_stats(host_id).state.value) for host_id in rt.hosts]
+    cluster = rt.cluster
+    if isinstance(cluster, Cluster):
+        rows, hosts, where = cluster_rows(cluster)
+    else:
+        rows = [("host", h, "", rt.host_stats(h).state.value) for h in rt.hosts]
+        hosts, where = len(rt.hosts), ""
     rows += [(_KIND_LABELS.get(i.kind, i.kind), i.entry_id, str(i.pid), i.state) for i in items]
     widths = [max((len(row[c]) for row in rows), default=0) for c in range(3)]
     kinds = [i.kind for i in items]
     _say(f"wippy: app started: {count(kinds.count('process.supervisor'), 'supervisor')}, "
-         f"{count(kinds.count('process.service'), 'service')}, {count(len(rt.hosts), 'host')}")
+         f"{count(kinds.count('process.service'), 'service')}, {count(hosts, 'host')}{where}")
     for row in rows:
         _say("  " + "  ".join(f"{cell:<{widths[c]}}" for c, cell in enumerate(row[:3]))
              + "  " + row[3])

@@ -87,6 +87,7 @@ class Router:
         self._runtime: Any = None
         self._closing = False
         self._lost_listeners: list[Callable[[str], None]] = []
+        self._up_listeners: list[Callable[[str], None]] = []
         self.requests = Requests(self)
         self.inbound = Inbound(self)
 
@@ -162,10 +163,19 @@ class Router:
             if not self.is_remote(pid):
                 outbox.put(wire.dumps((wire.NAME_ADDED, name, pid)))
         logger.info("node %s: connected to node %s (incarnation %d)", self.node, key, epoch)
+        for listener in self._up_listeners:
+            try:
+                listener(key)
+            except Exception:
+                logger.exception("node-up listener failed")
 
     def on_lost(self, listener: Callable[[str], None]) -> None:
         """Calls ``listener(node)`` (on the detecting thread) when a peer is declared lost."""
         self._lost_listeners.append(listener)
+
+    def on_connected(self, listener: Callable[[str], None]) -> None:
+        """Calls ``listener(node)`` when a peer is connected (at start or when it is back)."""
+        self._up_listeners.append(listener)
 
     def node_lost(self, key: str, *, announced: bool = False) -> None:
         """Declares the peer ``key`` lost: its outbox is dropped, requests to it fail with
