@@ -123,6 +123,12 @@ class RaySession:
                 head_node_args={"num_cpus": 1, "include_dashboard": False,
                                 "node_ip_address": "127.0.0.1"},
             )
+            address = self._cluster.address
+            if not address.startswith("127.0.0.1:"):
+                raise ClusterError(
+                    f"Ray bound to {address}, not 127.0.0.1: Ray was imported before wippy could "
+                    "set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0; set it before importing ray"
+                )
             for n in range(1, extra + 1):
                 self.add_node(str(n))
             self._ray.init(address=self._cluster.address, log_to_driver=True,
