@@ -19,7 +19,7 @@ import yaml
 
 from tests.conftest import FIXTURES, digest
 from wippy.cluster import ClusterError
-from wippy.cluster.ray_setup import NODE_RESOURCE, import_ray
+from wippy.cluster.ray_setup import LOCAL_HEALTH_CHECK, NODE_RESOURCE, import_ray
 
 try:
     import_ray()  # sets Ray's loopback-only environment before Ray is first imported
@@ -39,7 +39,8 @@ class RayNodes:
         self.cluster = Cluster(
             initialize_head=True,
             head_node_args={"num_cpus": 1, "include_dashboard": False,
-                            "node_ip_address": "127.0.0.1"},
+                            "node_ip_address": "127.0.0.1",
+                            "_system_config": LOCAL_HEALTH_CHECK},
         )
         self.nodes: dict[str, Any] = {}
         for key in NODES:

@@ -66,10 +66,9 @@ class Cluster(Router):
         self._session = RaySession(self.entry)
         started = time.monotonic()
         others = [key for key in self.nodes() if key != LOCAL_NODE]
+        pending = {key: self._make_actor(key, 0) for key in others}
         for key in others:
-            self._actors[key] = self._make_actor(key, 0)
-        for key in others:
-            self._wait_ready(key, self._actors[key])
+            self._actors[key] = self._start(key, 0, pending[key])
         self._link_all(others)
         logger.info("cluster %s: %d nodes up in %.1f s", self.entry.id, len(others) + 1,
                     time.monotonic() - started)
@@ -84,13 +83,25 @@ class Cluster(Router):
             [p for p in sys.path if p], logging.getLogger("wippy").getEffectiveLevel(),
         )
 
-    def _wait_ready(self, key: str, actor: Any, timeout: float = START_TIMEOUT) -> None:
+    def _start(self, key: str, epoch: int, actor: Any) -> Any:
+        """Waits until node ``key``'s ``actor`` is ready, making it again when Ray placed it
+        on a Ray node that was dying; returns the actor that started."""
         ray = self._ray()
-        try:
-            ray.get(actor.ready.remote(), timeout=timeout)
-        except Exception as exc:
-            raise ClusterError(f"node {key} did not start ({self._where(key)}): "
-                               f"{type(exc).__name__}: {exc}") from exc
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                ray.get(actor.ready.remote(), timeout=max(1.0, deadline - time.monotonic()))
+                return actor
+            except ray.exceptions.ActorDiedError as exc:
+                if time.monotonic() > deadline:
+                    raise ClusterError(f"node {key} did not start ({self._where(key)}): "
+                                       f"{exc}") from exc
+                logger.info("the actor of node %s died while starting; making it again", key)
+                time.sleep(0.5)
+                actor = self._make_actor(key, epoch)
+            except Exception as exc:
+                raise ClusterError(f"node {key} did not start ({self._where(key)}): "
+                                   f"{type(exc).__name__}: {exc}") from exc
 
     def _where(self, key: str) -> str:
         options = placement(key)
@@ -210,8 +221,7 @@ class Cluster(Router):
                     if not placeable(key):
                         continue
                     epoch = self._epochs.get(key, 0) + 1
-                    actor = self._make_actor(key, epoch)
-                    self._wait_ready(key, actor)
+                    actor = self._start(key, epoch, self._make_actor(key, epoch))
                     if self._stop_flag.is_set():
                         self._ray().kill(actor, no_restart=True)
                         return
