@@ -12,7 +12,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench,cluster]'
 	touch $(STAMP)
 
-# A tour of examples/compute, examples/wasi and examples/supervision through the CLI (~10 s).
+# A tour of examples/compute, wasi, supervision (through the CLI) and cluster (~25 s).
 WIPPY := $(VENV)/bin/wippy
 demo: $(STAMP)
 	@echo "== compute: a core module and a component as commands, and as functions (examples/compute)"
@@ -32,6 +32,9 @@ demo: $(STAMP)
 	$(WIPPY) -C examples/wasi run count 3
 	@echo "== supervision: WASM workers crash, a supervisor restarts (examples/supervision)"
 	$(WIPPY) -C examples/supervision start
+	@echo "== cluster: a supervisor on node 0, WASM workers on node 1 of a local Ray cluster; node 1 is killed (examples/cluster)"
+	@if $(PY) -c 'import ray' >/dev/null 2>&1; then $(PY) examples/cluster/demo.py; \
+	else echo "skipped: Ray is not installed (pip install 'wippy[cluster]')"; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks tools examples

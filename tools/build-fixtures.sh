@@ -153,6 +153,8 @@ finish "$ROOT/examples/wasi/wasm/tool.wasm"
 repin "$ROOT/examples/wasi/app.yaml" "$ROOT/examples/wasi/wasm/tool.wasm"
 wat "$ROOT/examples/supervision/wasm/worker.wat" "$ROOT/examples/supervision/wasm/worker.wasm"
 repin "$ROOT/examples/supervision/app.yaml" "$ROOT/examples/supervision/wasm/worker.wasm"
+wat "$ROOT/examples/cluster/wasm/worker.wat" "$ROOT/examples/cluster/wasm/worker.wasm"
+repin "$ROOT/examples/cluster/app.yaml" "$ROOT/examples/cluster/wasm/worker.wasm"
 
 # ---------------------------------------------------------------- test fixtures
 for name in traps membomb host_raise proc_exit needs_env steps async_host functions; do

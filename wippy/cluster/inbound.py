@@ -97,6 +97,9 @@ class Inbound:
         elif op == wire.OUTPUT:
             _, pid, stream, data = item
             runtime.output(pid, stream, data)
+        elif op == wire.LOG:
+            _, level, name, text = item
+            logging.getLogger(name).log(level, "node %s: %s", sender, text)
         elif op == wire.NODE_DOWN:
             router.node_lost(item[1], announced=True)
         else:

@@ -36,13 +36,16 @@ class NodeActor:
                 sys.path.insert(0, path)
         logging.basicConfig(level=log_level, stream=sys.stderr,
                             format=f"node {key}: %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("wippy").setLevel(log_level)
         from wippy.actors import Runtime
 
         loaded = pickle.loads(registry)
         settings: HeartbeatSettings = pickle.loads(heartbeat)
         self._key = key
         self._router = Router(key, host_directory(loaded), settings, epoch=epoch)
+        wippy_logger = logging.getLogger("wippy")
+        wippy_logger.setLevel(log_level)
+        wippy_logger.addHandler(_ToNodeZero(self._router, log_level))
+        wippy_logger.propagate = False  # node 0 shows what matters; Ray's log files keep the rest
         self._outboxes: dict[str, Outbox] = {}
         self._runtime = Runtime(loaded, remote=self._router, output=self._router.output_sink)
         logger.info("node %s (incarnation %d) started: hosts %s", key, epoch,
@@ -98,3 +101,21 @@ class NodeActor:
         self._router.quiesce()
         self._runtime.stop(join_timeout)
         logger.info("node %s stopped", self._key)
+
+
+class _ToNodeZero(logging.Handler):
+    """Sends a node's wippy log records to node 0 (written to this worker's stderr, which Ray
+    keeps in its log files, while node 0 is not connected)."""
+
+    def __init__(self, router: Router, level: int) -> None:
+        super().__init__(level)
+        self._router = router
+        self._fallback = logging.StreamHandler(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Forwards ``record``, or writes it here."""
+        try:
+            if not self._router.forward_log(record):
+                self._fallback.emit(record)
+        except Exception:
+            self.handleError(record)

@@ -5,7 +5,9 @@ local`` Ray is started on this machine bound to 127.0.0.1 (``RAY_ENABLE_WINDOWS_
 makes it use the loopback address), without dashboard or usage statistics, as a head node plus
 ``local_nodes`` simulated nodes (``ray.cluster_utils.Cluster``), node ``n`` offering the custom
 resource ``wippy_node_n``. A joined cluster (``auto``, ``ray://``) places numbered nodes by that
-resource too, and string nodes by Ray node id or custom resource.
+resource too, and string nodes by Ray node id or custom resource. Ray's own log forwarding is
+off when wippy connects (``log_to_driver=False``): guest output and the nodes' wippy log records
+come to node 0 through wippy's own links, and Ray keeps everything in its log files.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ class RaySession:
             logger.info("joining the Ray cluster this process is connected to")
         else:
             try:
-                ray.init(address=entry.address, include_dashboard=False, log_to_driver=True,
+                ray.init(address=entry.address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False)
             except Exception as exc:
                 raise ClusterError(f"{entry.id}: cannot join the Ray cluster at "
@@ -140,7 +142,7 @@ class RaySession:
                 )
             for n in range(1, extra + 1):
                 self.add_node(str(n))
-            self._ray.init(address=self._cluster.address, log_to_driver=True,
+            self._ray.init(address=self._cluster.address, log_to_driver=False,
                            configure_logging=False)
         except Exception as exc:
             self.close()

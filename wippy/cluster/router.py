@@ -359,5 +359,12 @@ class Router:
         if peer is None or not peer.outbox.put(wire.dumps((wire.OUTPUT, pid, stream, data))):
             write_through(pid, stream, data)
 
+    def forward_log(self, record: logging.LogRecord) -> bool:
+        """Sends a log record of this node to node 0 (which logs it as its own, naming the
+        node); False when node 0 is not connected."""
+        peer = self.peer(LOCAL_NODE)
+        item = (wire.LOG, record.levelno, record.name, record.getMessage())
+        return peer is not None and peer.outbox.put(wire.dumps(item))
+
     def _down_error(self, pid: Pid) -> ProcessError:
         return noconnection(self.node_of(pid.host) or pid.host)

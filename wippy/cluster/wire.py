@@ -38,6 +38,7 @@ REQUEST = 13  # (REQUEST, request id, op, args)
 REPLY = 14  # (REPLY, request id, ok, value or (error class name, message))
 OUTPUT = 15  # (OUTPUT, pid, stream, bytes): guest output for the node that loaded the app
 NODE_DOWN = 16  # (NODE_DOWN, node): the sender declared that node lost
+LOG = 17  # (LOG, level, logger name, text): a node's log record for the node that loaded the app
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,10 @@ class ClusterRay(Entry):
             for entry in entries.values():
                 node = getattr(entry, "node", None)
                 if isinstance(node, int) and node > self.local_nodes:
+                    simulated = (f"nodes 1..{self.local_nodes}" if self.local_nodes > 1
+                                 else "node 1" if self.local_nodes else "no other node")
                     problems.append((None, f"host {entry.id} is on node {node}, but this cluster "
-                                           f"simulates nodes 1..{self.local_nodes} "
+                                           f"simulates {simulated} "
                                            f"(local_nodes: {self.local_nodes})"))
         return problems
 
