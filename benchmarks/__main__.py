@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import calls, erlang, live, messaging, spawning, wasmer, work
+from . import calls, cluster, erlang, live, messaging, spawning, wasmer, work
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
@@ -86,6 +86,8 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
     if want(*(f"live_{n}" for n in sizes.live)):
         counts = tuple(n for n in sizes.live if want(f"live_{n}"))
         group("live", lambda: live.live_processes(counts))
+    if want(*cluster.KEYS):  # two nodes of a local Ray cluster; rows skipped without Ray
+        group("cluster", lambda: cluster.cluster_scenarios(sizes))
 
     _add_baselines(scenarios, sizes, use_erlang, notes, failures)
     return scenarios, notes, failures

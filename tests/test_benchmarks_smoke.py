@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.cluster import KEYS as CLUSTER_KEYS
 from benchmarks.harness import SMOKE, WASMTIME, WIPPY
 
 ROOT = Path(__file__).resolve().parents[1]
+HAVE_RAY = importlib.util.find_spec("ray") is not None
 
 EXPECTED = {
     "call_overhead": (WIPPY, WASMTIME),
@@ -26,6 +29,8 @@ EXPECTED = {
     "start_warm": (WIPPY, WASMTIME),
     "start_speedup": (WIPPY, WASMTIME),
     **{f"live_{n}": (WIPPY, WASMTIME, "raw Pykka") for n in SMOKE.live},
+    # With Ray installed (the cluster extra): two nodes of a local Ray cluster.
+    **({key: (WIPPY,) for key in CLUSTER_KEYS} if HAVE_RAY else {}),
 }
 
 
@@ -42,7 +47,10 @@ def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["mode"] == "smoke"
     assert report["machine"]["wasmtime"] and report["machine"]["cpus"]
-    assert set(report["scenarios"]) == set(EXPECTED)
+    assert set(report["scenarios"]) == set(EXPECTED) | set(CLUSTER_KEYS)
+    if not HAVE_RAY:
+        assert all("Ray is not installed" in report["scenarios"][k]["skipped"]
+                   for k in CLUSTER_KEYS)
     for key, columns in EXPECTED.items():
         scenario = report["scenarios"][key]
         assert scenario["skipped"] is None, (key, scenario["skipped"])
