@@ -99,7 +99,9 @@ class Inbound:
             runtime.output(pid, stream, data)
         elif op == wire.LOG:
             _, level, name, text = item
-            logging.getLogger(name).log(level, "node %s: %s", sender, text)
+            if not text.startswith(f"node {sender}:"):
+                text = f"node {sender}: {text}"
+            logging.getLogger(name).log(level, "%s", text)
         elif op == wire.NODE_DOWN:
             router.node_lost(item[1], announced=True)
         else:
