@@ -210,3 +210,22 @@ def test_only_loopback_is_contacted(app: AppRuntime) -> None:
     peers = ray_tcp_peers()
     assert peers, "no connection of Ray's found"
     assert peers <= {"127.0.0.1", "::ffff:127.0.0.1", "::1"}, peers
+
+
+def test_no_exit_after_unmonitor_and_no_edges_left_on_either_node(app: AppRuntime) -> None:
+    with app.process() as me:
+        pid = me.spawn_function(procs.fail_on, "t:edge", "die")
+        me.monitor(pid)
+        me.unmonitor(pid)
+        me.send(pid, "die")
+        probe = me.spawn_monitored("t:add", "t:edge", 1, 1)  # ordered after the unmonitor
+        event = me.receive(timeout=30)
+        assert isinstance(event, Event) and event.pid == probe, event
+        assert me.receive(timeout=0.5) is None
+    cluster = app.cluster
+    assert isinstance(cluster, Cluster)
+    wait_for(lambda: all(info.processes == 0 for info in cluster.node_infos()
+                         if info.key != "0"), what="no processes left on nodes 1 and 2")
+    for node in ("1", "2"):
+        info = cluster.requests.call(node, "info", (), timeout=10)
+        assert (info["monitors"], info["links"]) == (0, 0), (node, info)

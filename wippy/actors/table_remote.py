@@ -67,10 +67,11 @@ class RemoteEdges:
             return True
 
     def remote_exit(self, watcher: Pid, event: Event) -> None:
-        """Delivers the EXIT of a remote process to the local ``watcher`` that monitors it."""
+        """Delivers the EXIT of a remote process to the local ``watcher`` while it monitors it
+        (not after ``unmonitor``: the EXIT may have been on its way)."""
         with self._lock:
             record = self._records.get(watcher)
-            if record is None:
+            if record is None or event.pid not in record.monitoring:
                 return
             record.monitoring.discard(event.pid)
             record.mailbox.put(event)

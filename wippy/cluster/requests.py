@@ -206,5 +206,6 @@ class Requests:
     def _info(self) -> dict[str, Any]:
         runtime = self._router.runtime
         hosts = {host_id: runtime.host_stats(host_id) for host_id in runtime.hosts}
+        stats = runtime.stats()
         return {"node": self._router.node, "epoch": self._router.epoch, "hosts": hosts,
-                "processes": runtime.stats().processes}
+                "processes": stats.processes, "monitors": stats.monitors, "links": stats.links}
