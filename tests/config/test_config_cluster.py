@@ -70,3 +70,20 @@ def test_a_local_cluster_without_simulated_nodes_has_only_node_0(write_yaml: Wri
     problem = only_problem(write_yaml(doc(
         "- {name: cluster, kind: cluster.ray}\n- {name: e, kind: process.host, node: 1}")))
     assert "host myns:e is on node 1, but this cluster simulates no other node" in problem
+
+
+def test_fallback_hosts_are_references_to_hosts(write_yaml: WriteYaml) -> None:
+    from wippy.supervisors import SupervisorSpec
+
+    entries = (
+        "- {name: a, kind: process.host}\n- {name: b, kind: process.host}\n"
+        "- {name: w, kind: process.python, module: m, method: f}\n"
+        "- {name: s, kind: process.supervisor, host: myns:a, children: "
+        "[{id: c, process: myns:w, host: myns:a, fallback_hosts: [%s]}]}\n"
+    )
+    registry = load_ok(write_yaml(doc(entries % "myns:b")))
+    (child,) = SupervisorSpec.from_registry(registry, "myns:s").children
+    assert (child.host, child.fallback_hosts) == ("myns:a", ("myns:b",))
+    problem = only_problem(write_yaml(doc(entries % "myns:w")))
+    assert "field children[0].fallback_hosts[0]: " in problem
+    assert "process.host or terminal.host" in problem
