@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import FIXTURES, digest
-from wippy.cluster import ClusterError
+from wippy.cluster import ClusterError, init_ray, shutdown_ray
 from wippy.cluster.ray_setup import LOCAL_HEALTH_CHECK, NODE_RESOURCE, import_ray
 
 try:
@@ -33,7 +33,7 @@ class RayNodes:
     """The session's Ray cluster: kill a node the hard way, give it back."""
 
     def __init__(self) -> None:
-        ray = import_ray()
+        import_ray()
         from ray.cluster_utils import Cluster
 
         self.cluster = Cluster(
@@ -46,7 +46,7 @@ class RayNodes:
         for key in NODES:
             self.revive(key)
         assert self.cluster.address.startswith("127.0.0.1:"), self.cluster.address
-        ray.init(address=self.cluster.address, log_to_driver=False)
+        init_ray(address=self.cluster.address, log_to_driver=False)  # keeps guest traps working
 
     def kill(self, key: str) -> None:
         """Removes node ``key``'s Ray node at once (raylet and workers killed)."""
@@ -60,8 +60,8 @@ class RayNodes:
                 node_ip_address="127.0.0.1")
 
     def close(self) -> None:
-        """Shuts Ray down."""
-        import_ray().shutdown()
+        """Shuts Ray down (keeping guest traps working in this process)."""
+        shutdown_ray()
         self.cluster.shutdown()
 
 

@@ -51,6 +51,23 @@ def test_check_passes_a_local_cluster_app(tmp_path: Path, wasm_cache_dir: Path) 
     assert result.stdout.startswith("ok: 5 entries, 1 module compiled")
 
 
+def test_run_a_trapping_guest_on_node_0_of_a_cluster_app(tmp_path: Path,
+                                                         wasm_cache_dir: Path) -> None:
+    # `run` compiles the module (wasmtime's signal handlers) before Ray starts in the process.
+    app = write_yaml(
+        tmp_path / "app",
+        {"name": "cluster", "kind": "cluster.ray", "address": "local"},
+        {"name": "term", "kind": "terminal.host"},
+        {"name": "bin", "kind": "fs.directory", "directory": str(FIXTURES)},
+        {"name": "crash", "kind": "process.wasm", "fs": "t:bin", "path": "traps.wasm",
+         "hash": digest(FIXTURES / "traps.wasm"), "method": "unreachable",
+         "meta": {"command": {"name": "crash"}}},
+    )
+    result = run(wasm_cache_dir, "-C", str(app), "run", "crash", timeout=180)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "wippy: trap: " in result.stderr and "unreachable" in result.stderr
+
+
 def test_start_shows_nodes_hosts_and_remote_output(wasm_cache_dir: Path) -> None:
     proc = popen(wasm_cache_dir, "-C", str(EXAMPLE), "start")
     try:

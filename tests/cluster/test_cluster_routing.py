@@ -83,6 +83,17 @@ def test_wasm_guests_run_on_a_remote_node(app: AppRuntime) -> None:
         assert not app.is_alive(sleeper)
 
 
+def test_guest_traps_on_node_0_stay_traps_with_ray_in_this_process(app: AppRuntime) -> None:
+    # Ray replaces the fatal-signal handlers wasmtime turns traps into errors with; wippy puts
+    # them back. Without that, this kills the test process (SIGILL).
+    with app.process() as me:
+        for _ in range(3):
+            pid = me.spawn_monitored("t:crash", "t:main")
+            event = me.receive(timeout=30)
+            assert isinstance(event, Event) and event.pid == pid and event.error is not None
+            assert event.error.kind == "trap"
+
+
 def test_remote_spawn_errors_come_back_as_spawn_errors(app: AppRuntime) -> None:
     from wippy.actors import SpawnArgumentError, UnknownEntryError
 
@@ -229,3 +240,20 @@ def test_no_exit_after_unmonitor_and_no_edges_left_on_either_node(app: AppRuntim
     for node in ("1", "2"):
         info = cluster.requests.call(node, "info", (), timeout=10)
         assert (info["monitors"], info["links"]) == (0, 0), (node, info)
+
+
+def test_remote_hosts_are_stopped_and_started_from_node_0(app: AppRuntime) -> None:
+    from wippy.actors import HostStoppedError
+
+    with app.process() as me:
+        sleeper = me.spawn_monitored("t:sleeper", "t:far", 1000, 100)
+        app.stop_host("t:far")  # its processes are stopped as on one node
+        event = me.receive(timeout=30)
+        assert isinstance(event, Event) and event.pid == sleeper and event.error is not None
+        assert app.host_stats("t:far").state.value == "stopped"
+        with pytest.raises(HostStoppedError, match="t:far"):
+            me.spawn("t:add", "t:far", 1, 2)
+        app.start_host("t:far")
+        pid = me.spawn_monitored("t:add", "t:far", 1, 2)
+        event = me.receive(timeout=30)
+        assert isinstance(event, Event) and event.pid == pid and event.value == 3

@@ -18,6 +18,7 @@ from wippy.config.cluster import CLUSTER_KIND
 from .driver import Cluster, NodeInfo
 from .errors import NOCONNECTION_KIND, ClusterError, NodeDownError, NotTransferableError
 from .router import Router
+from .signals import init_ray, shutdown_ray
 from .wire import NotSent
 
 register_remote_kind(CLUSTER_KIND, Cluster)
@@ -31,4 +32,6 @@ __all__ = [
     "NotSent",
     "NotTransferableError",
     "Router",
+    "init_ray",
+    "shutdown_ray",
 ]

@@ -4,6 +4,7 @@ Ray session, one actor per other node, and the nodes' lives (loss, restart, kill
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import sys
 import threading
@@ -80,7 +81,7 @@ class Cluster(Router):
         options = placement(key)
         return node_actor_class().options(**options).remote(
             key, epoch, pickle.dumps(self._registry), pickle.dumps(self.heartbeat),
-            [p for p in sys.path if p], logging.getLogger("wippy").getEffectiveLevel(),
+            [p or os.getcwd() for p in sys.path], logging.getLogger("wippy").getEffectiveLevel(),
         )
 
     def _start(self, key: str, epoch: int, actor: Any) -> Any:

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from wippy.cluster.errors import ClusterError
+from wippy.cluster.signals import init_ray, shutdown_ray
 from wippy.config import ClusterRay
 
 logger = logging.getLogger(__name__)
@@ -113,10 +114,12 @@ class RaySession:
                 )
             self._start_local(entry.local_nodes)
         elif ray.is_initialized():
-            logger.info("joining the Ray cluster this process is connected to")
+            logger.info("joining the Ray cluster this process is connected to (if this process "
+                        "called ray.init itself, wippy.cluster.init_ray keeps guest traps "
+                        "working)")
         else:
             try:
-                ray.init(address=entry.address, include_dashboard=False, log_to_driver=False,
+                init_ray(address=entry.address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False)
             except Exception as exc:
                 raise ClusterError(f"{entry.id}: cannot join the Ray cluster at "
@@ -142,8 +145,8 @@ class RaySession:
                 )
             for n in range(1, extra + 1):
                 self.add_node(str(n))
-            self._ray.init(address=self._cluster.address, log_to_driver=False,
-                           configure_logging=False)
+            init_ray(address=self._cluster.address, log_to_driver=False,
+                     configure_logging=False)
         except Exception as exc:
             self.close()
             raise ClusterError(f"cannot start Ray here: {type(exc).__name__}: {exc}") from exc
@@ -177,7 +180,7 @@ class RaySession:
         """Shuts Ray down if it was started or joined here; leaves a joined session alone."""
         ray = self._ray
         if self._connected_here and ray.is_initialized():
-            ray.shutdown()
+            shutdown_ray()
         if self._cluster is not None:
             try:
                 self._cluster.shutdown()
