@@ -1,8 +1,9 @@
 """One local Ray cluster for all the cluster tests (three nodes on 127.0.0.1), and apps that
 join it (``address: auto``).
 
-Ray costs about 4-6 s and 0.9 GB to start, so the cluster is made once per session. Node 0 is
-this process on the head; the two other Ray nodes offer ``wippy_node_1`` and ``wippy_node_2``.
+Ray costs about 4-6 s and 0.9 GB to start, so the tests of a module share one cluster, shut
+down when the module is done (not kept for the rest of the suite). Node 0 is this process on
+the head; the two other Ray nodes offer ``wippy_node_1`` and ``wippy_node_2``.
 Tests that kill a node give it back (:meth:`RayNodes.revive`) before the next one needs it.
 """
 
@@ -30,7 +31,7 @@ NODES = ("1", "2")
 
 
 class RayNodes:
-    """The session's Ray cluster: kill a node the hard way, give it back."""
+    """A module's Ray cluster: kill a node the hard way, give it back."""
 
     def __init__(self) -> None:
         import_ray()
@@ -65,9 +66,9 @@ class RayNodes:
         self.cluster.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_nodes() -> Iterator[RayNodes]:
-    """The session's three-node Ray cluster on 127.0.0.1."""
+    """The module's three-node Ray cluster on 127.0.0.1."""
     nodes = RayNodes()
     try:
         yield nodes
@@ -79,7 +80,7 @@ def cluster_app(
     folder: Path, *extra: dict[str, Any], heartbeat: dict[str, Any] | None = None,
     restart_nodes: bool = True,
 ) -> Path:
-    """Writes an app joining the session's cluster: hosts ``t:main`` (node 0), ``t:edge``
+    """Writes an app joining the module's cluster: hosts ``t:main`` (node 0), ``t:edge``
     (node 1) and ``t:far`` (node 2), the steps and traps fixtures, and ``extra`` entries."""
     folder.mkdir(parents=True, exist_ok=True)
     cluster: dict[str, Any] = {"name": "cluster", "kind": "cluster.ray", "address": "auto",
