@@ -10,10 +10,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e '.[test,bench,cluster]'
 	touch $(STAMP)
 
-# A tour of examples/compute, wasi, supervision and actors through the CLI (~12 s).
+# A tour of examples/compute, wasi, supervision, lua, actors (through the CLI) and cluster
+# (about 40 s).
 WIPPY := $(VENV)/bin/wippy
 demo: $(STAMP)
 	@echo "== compute: a core module and a component as commands, and as functions (examples/compute)"
@@ -43,6 +44,9 @@ demo: $(STAMP)
 	$(WIPPY) -C examples/actors run ping 1000; echo "exit status: $$?"
 	$(WIPPY) -C examples/actors run pool 4 16
 	$(PY) examples/actors/demo.py
+	@echo "== cluster: a supervisor on node 0, WASM workers on node 1 of a local Ray cluster; node 1 is killed (examples/cluster)"
+	@if $(PY) -c 'import ray' >/dev/null 2>&1; then $(PY) examples/cluster/demo.py; \
+	else echo "skipped: Ray is not installed (pip install 'wippy[cluster]')"; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wippy tests benchmarks tools examples

@@ -21,7 +21,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from . import calls, erlang, guest_api, live, lua, messaging, scheduler, spawning, wasmer, work
+from . import (
+    calls,
+    cluster,
+    erlang,
+    guest_api,
+    live,
+    lua,
+    messaging,
+    scheduler,
+    spawning,
+    wasmer,
+    work,
+)
 from .apps import bench_runtime
 from .chart import write_chart
 from .harness import (
@@ -130,6 +142,8 @@ def run_all(sizes: Sizes, *, use_erlang: bool, only: set[str] | None) -> tuple[
         if want(*(f"live_{n}" for n in sizes.live)):
             counts = tuple(n for n in sizes.live if want(f"live_{n}"))
             group("live", lambda: live.live_processes(counts, sizes, erl is not None))
+        if want(*cluster.KEYS):  # two nodes of a local Ray cluster; rows skipped without Ray
+            group("cluster", lambda: cluster.cluster_scenarios(sizes))
         if wasm_er is not None:
             notes.append(_gil_note(wasm_er, sizes))
     return scenarios, notes

@@ -1,9 +1,8 @@
 """Lua processes: spawn-run-exit and ping-pong, next to a Python function process doing the same.
 
 Columns: ``wippy`` is the Lua process; ``python`` is a ``process.python``-style function process
-doing the same work. The Lua-to-WASM ping-pong needs the WASM guest process API
-(``wippy:process``, being built separately): :func:`lua_wasm_ping_pong` is its hook and says it
-is skipped until a WASM echo guest exists.
+doing the same work. The Lua-to-WASM ping-pong has a Lua process ping the ``pong`` guest of
+``examples/actors`` (C on the ``wippy:process`` API).
 """
 
 from __future__ import annotations
@@ -18,16 +17,21 @@ from typing import Any
 import yaml
 
 import wippy
+from tools.fixture_manifest import pinned
 from wippy.actors import Event, Message, Process, Runtime
 
-from .harness import PYTHON, WIPPY, Scenario, Sizes, measure
+from .harness import PYTHON, ROOT, WIPPY, Scenario, Sizes, measure
 
 HOST = "lb:procs"
+PINGPONG = ROOT / "examples" / "actors" / "wasm" / "pingpong.wasm"
 
 _APP = {
     "version": "1.0",
     "namespace": "lb",
     "entries": [
+        {"name": "actors", "kind": "fs.directory", "directory": str(PINGPONG.parent)},
+        {"name": "wasm_pong", "kind": "process.wasm", "fs": "lb:actors", "path": PINGPONG.name,
+         "hash": pinned(PINGPONG), "method": "pong", "imports": ["wippy:process"]},
         {"name": "procs", "kind": "process.host", "host": {"workers": 4, "queue_size": 20_000},
          "lifecycle": {"auto_start": True}},
         {"name": "mul", "kind": "process.lua", "method": "main",
@@ -125,12 +129,27 @@ def ping_pong(rt: Runtime, sizes: Sizes) -> list[Scenario]:
     return [lua, py, lua_wasm_ping_pong(rt, sizes)]
 
 
+def _wasm_ping_pong_round(rt: Runtime, n: int) -> float:
+    with rt.process() as me:
+        pong = me.spawn_monitored("lb:wasm_pong", HOST)
+        ping = me.spawn_monitored("lb:ping", HOST, str(pong), n)
+        started = time.perf_counter()
+        event = me.receive(timeout=60, match=lambda i: isinstance(i, Event) and i.pid == ping)
+        elapsed = time.perf_counter() - started
+        assert isinstance(event, Event) and event.value == n, event
+        me.cancel(pong)
+        done = me.receive(timeout=30, match=lambda i: isinstance(i, Event) and i.pid == pong)
+        assert isinstance(done, Event) and done.value == n, done  # it answered every ping
+    return n / elapsed
+
+
 def lua_wasm_ping_pong(rt: Runtime, sizes: Sizes) -> Scenario:
-    """Hook for Lua -> WASM ping-pong: needs a WASM guest that receives and sends through the
-    ``wippy:process`` host interface (built separately); skipped until one exists."""
+    """Round trips per second between a Lua process and a WASM guest on ``wippy:process``."""
     scenario = Scenario("lua_wasm_ping_pong", "Lua -> WASM ping-pong", "round trips/s", "higher")
-    scenario.skipped = ("needs a WASM echo guest on the wippy:process API (in progress "
-                        "elsewhere): plug it into benchmarks/lua.py:lua_wasm_ping_pong")
+    n = max(100, sizes.messages // 4)
+    measure(scenario, {WIPPY: lambda: _wasm_ping_pong_round(rt, n)}, sizes.rounds)
+    scenario.notes.append("the Lua ping of the rows above against examples/actors' pong guest "
+                          "(C, wippy:process: receive, read the sender and data, send back)")
     return scenario
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.cluster import KEYS as CLUSTER_KEYS
 from benchmarks.harness import PYKKA, PYTHON, SMOKE, WASMTIME, WASMTIME_LOW, WIPPY
 
 ROOT = Path(__file__).resolve().parents[1]
+HAVE_RAY = importlib.util.find_spec("ray") is not None
 
 EXPECTED = {
     "call_overhead": (WIPPY, WASMTIME, WASMTIME_LOW),
@@ -31,14 +34,14 @@ EXPECTED = {
     "lua_spawn": (WIPPY, PYTHON),
     "lua_ping_pong": (WIPPY,),
     "lua_python_ping_pong": (WIPPY,),
+    "lua_wasm_ping_pong": (WIPPY,),
     "start_cold": (WIPPY, WASMTIME),
     "start_warm": (WIPPY, WASMTIME),
     "start_speedup": (WIPPY, WASMTIME),
     **{f"live_{n}": (WIPPY, WASMTIME, PYKKA) for n in SMOKE.live},
+    # With Ray installed (the cluster extra): two nodes of a local Ray cluster.
+    **({key: (WIPPY,) for key in CLUSTER_KEYS} if HAVE_RAY else {}),
 }
-
-
-HOOKS = {"lua_wasm_ping_pong"}
 
 
 def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
@@ -56,9 +59,10 @@ def test_smoke_run_reports_every_scenario_with_samples(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "latest.json").read_text())
     assert report["mode"] == "smoke"
     assert report["machine"]["wasmtime"] and report["machine"]["cpus"]
-    assert set(report["scenarios"]) == set(EXPECTED) | HOOKS
-    for key in HOOKS:  # measured once the API they need exists; skipped saying why until then
-        assert report["scenarios"][key]["skipped"], key
+    assert set(report["scenarios"]) == set(EXPECTED) | set(CLUSTER_KEYS)
+    if not HAVE_RAY:
+        assert all("Ray is not installed" in report["scenarios"][k]["skipped"]
+                   for k in CLUSTER_KEYS)
     for key, columns in EXPECTED.items():
         scenario = report["scenarios"][key]
         assert scenario["skipped"] is None and scenario["failed"] is None, (key, scenario)

@@ -154,6 +154,8 @@ finish "$ROOT/examples/wasi/wasm/tool.wasm"
 repin "$ROOT/examples/wasi/app.yaml" "$ROOT/examples/wasi/wasm/tool.wasm"
 wat "$ROOT/examples/supervision/wasm/worker.wat" "$ROOT/examples/supervision/wasm/worker.wasm"
 repin "$ROOT/examples/supervision/app.yaml" "$ROOT/examples/supervision/wasm/worker.wasm"
+wat "$ROOT/examples/cluster/wasm/worker.wat" "$ROOT/examples/cluster/wasm/worker.wasm"
+repin "$ROOT/examples/cluster/app.yaml" "$ROOT/examples/cluster/wasm/worker.wasm"
 
 # examples/actors: C guests against guest/c/wippy_process.h; each `hash:` follows its `path:`.
 pin_after_path() {  # pin_after_path APP.yaml WASM: the hash on the line after `path: <name>`

@@ -10,6 +10,7 @@ import os
 
 __version__ = "0.1.0"
 
+from . import cluster as _cluster  # noqa: F401  (claims cluster.ray; imports no Ray)
 from . import lua as _lua  # noqa: F401  (registers process.lua and function.lua)
 from .actors import (
     CANCEL,

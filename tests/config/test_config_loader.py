@@ -125,8 +125,8 @@ def test_duplicate_ids_name_both_files(write_yaml: WriteYaml, tmp_path: Path) ->
 def test_unknown_kind_lists_known_kinds(write_yaml: WriteYaml) -> None:
     problem = only_problem(write_yaml(doc("- {name: d, kind: fs.dir}")))
     assert "entry myns:d: field kind: unknown kind 'fs.dir' (did you mean fs.directory?)" in problem
-    assert ("known kinds: env.variable, fs.directory, function.lua, function.wasm, function.wat, "
-            "process.host") in problem
+    assert ("known kinds: cluster.ray, env.variable, fs.directory, function.lua, function.wasm, "
+            "function.wat, process.host") in problem
 
 
 def test_missing_kind(write_yaml: WriteYaml) -> None:

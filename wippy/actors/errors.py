@@ -19,6 +19,11 @@ class HostStoppedError(SpawnError):
     """The host exists but is not running (never started, stopping or stopped)."""
 
 
+class HostUnavailableError(SpawnError):
+    """The host exists but cannot take processes now (in a cluster: its node is down); a
+    supervisor child spec's ``fallback_hosts`` are tried next."""
+
+
 class UnknownEntryError(SpawnError, LookupError):
     """No program entry with that id (not added to the runtime, not in its registry)."""
 

@@ -52,10 +52,12 @@ class Pid(NamedTuple):
 
 
 class PidAllocator:
-    """Hands out pids with numbers that are never reused within one runtime; thread-safe."""
+    """Hands out pids with numbers that are never reused within one runtime, from ``start``
+    (1; a cluster node that was restarted starts above the numbers it used before); thread-safe.
+    """
 
-    def __init__(self) -> None:
-        self._numbers = itertools.count(1)
+    def __init__(self, start: int = 1) -> None:
+        self._numbers = itertools.count(start)
         self._lock = threading.Lock()
 
     def allocate(self, host: str) -> Pid:

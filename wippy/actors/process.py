@@ -232,10 +232,11 @@ class Process:
             raise self._exited()
         if type(pid) is not Pid:
             pid = self._table.resolve(pid)
+        message = _new_message(Message, (topic, payload, record.pid))
         target = self._records.get(pid)  # the table's deliver, inlined: the hottest path
-        return target is not None and target.mailbox.put(
-            _new_message(Message, (topic, payload, record.pid))
-        )
+        if target is not None:
+            return target.mailbox.put(message)
+        return self._table.deliver(pid, message)  # gone, or on another node
 
     def send_payload(self, pid: Target, topic: str, payload: tuple[Any, ...]) -> bool:
         """Like :meth:`send`, with the payload tuple given as it is (a tuple subclass, such as a

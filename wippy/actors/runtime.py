@@ -40,6 +40,7 @@ from wippy.actors.output import OutputRouter, sink_for, write_through
 from wippy.actors.pid import Pid, PidAllocator
 from wippy.actors.process import Process
 from wippy.actors.programs import Programs
+from wippy.actors.remote import Remote, remote_for
 from wippy.actors.scheduler import ThreadPool
 from wippy.actors.start_watch import StartWatch
 from wippy.actors.starters import find_starter, start_entry
@@ -103,6 +104,11 @@ class Runtime:
     overrides the kernel's ``vm.max_map_count`` for the spawn check (see :mod:`.limits`).
     ``stdin`` is a file descriptor (the CLI passes 0) that the WebAssembly processes of terminal
     hosts read as their live stdin; without it their stdin is empty.
+
+    In a cluster (a registry with a ``cluster.ray`` entry, or ``remote`` given by a cluster
+    node) only the hosts placed on this node are created here; spawning on another node's host
+    and acting on its pids go through the :class:`~wippy.actors.remote.Remote`
+    (:attr:`cluster`).
     """
 
     def __init__(
@@ -115,13 +121,17 @@ class Runtime:
         engine: str | None = None,
         map_limit: int | None = None,
         stdin: int | None = None,
+        remote: Remote | None = None,
     ) -> None:
+        if remote is None and registry is not None:
+            remote = remote_for(registry)
+        self._remote = remote
         self._registry = registry
         self._programs = Programs(registry, wasm, engine)
         self._output: OutputRouter = output or write_through
         self._default_stop_timeout = default_stop_timeout
         self._table = ProcessTable()
-        self._pids = PidAllocator()
+        self._pids = PidAllocator(remote.first_pid if remote is not None else 1)
         self._pool = ThreadPool()
         self._timers = Timers()
         self._maps = MapBudget(map_limit)
@@ -136,13 +146,33 @@ class Runtime:
         self._started_hosts: list[str] = []
         self._handles: dict[Pid, Process] = {}
         self._graces = KeyedTimers(self._timers)
-        self._pid = self._pids.allocate(HANDLE_HOST)
+        self._handle_host = remote.handle_host if remote is not None else HANDLE_HOST
+        self._pid = self._pids.allocate(self._handle_host)
         self._terminal_input = None if stdin is None else TerminalInput(stdin)
         if registry is not None:
             from wippy.actors.from_registry import registry_hosts
 
             for entry in registry_hosts(registry):
-                self._add_host(entry.config, auto_start=entry.auto_start)
+                if remote is None or not remote.owns_host(entry.config.host_id):
+                    self._add_host(entry.config, auto_start=entry.auto_start)
+        if remote is not None:
+            self._table.set_router(remote)
+            try:
+                remote.attach(self)
+            except BaseException:
+                self.stop()
+                raise
+
+    @property
+    def cluster(self) -> Remote | None:
+        """The cluster this runtime is a node of (``wippy.cluster.Cluster`` on the node that
+        loaded the app), or None."""
+        return self._remote
+
+    @property
+    def output(self) -> OutputRouter:
+        """Where guest output goes."""
+        return self._output
 
     @property
     def registry(self) -> Registry | None:
@@ -213,6 +243,10 @@ class Runtime:
 
         Raises UnknownHostError, RuntimeStoppedError, or HostStoppedError while it is stopping.
         """
+        if self._on_remote_host(host_id):
+            assert self._remote is not None
+            self._remote.host_call(host_id, "start")
+            return
         with self._lock:
             self._check_running()
             host = self._host(host_id)
@@ -230,6 +264,10 @@ class Runtime:
         Spawning on it raises HostStoppedError from the moment this is called. Raises
         UnknownHostError. No-op when already stopped.
         """
+        if self._on_remote_host(host_id):
+            assert self._remote is not None
+            self._remote.host_call(host_id, "stop")
+            return
         with self._lock:
             host = self._host(host_id)
             if host.state is not HostState.RUNNING:
@@ -244,7 +282,18 @@ class Runtime:
     def host_stats(self, host_id: str) -> HostStats:
         """The host's state, its running, queued and runnable processes. Raises
         UnknownHostError."""
+        if self._on_remote_host(host_id):
+            assert self._remote is not None
+            stats: HostStats = self._remote.host_call(host_id, "stats")
+            return stats
         return self._host(host_id).stats()
+
+    def _on_remote_host(self, host_id: str) -> bool:
+        return (
+            self._remote is not None
+            and host_id not in self._hosts
+            and self._remote.owns_host(host_id)
+        )
 
     @property
     def hosts(self) -> dict[str, HostConfig]:
@@ -275,7 +324,7 @@ class Runtime:
         """
         with self._lock:
             self._check_running()
-            record = ProcessRecord(self._pids.allocate(HANDLE_HOST), "handle")
+            record = ProcessRecord(self._pids.allocate(self._handle_host), "handle")
             record.on_exit.append(self._on_exit)
             proc = Process(self, record, handle=True)
             self._handles[record.pid] = proc
@@ -371,6 +420,10 @@ class Runtime:
         the registry entry it runs, for introspection (default: its name)."""
         if not callable(fn):
             raise TypeError(f"spawn_function needs a callable, got {fn!r}")
+        if self._on_remote_host(host_id):
+            assert self._remote is not None
+            return self._remote.spawn(host_id, fn, args, function=True, parent=parent,
+                                      monitor=monitor, link=link, name=name, watches=watches)
         host = self._host(host_id)
 
         def make_body(record: ProcessRecord) -> ProcessBody:
@@ -402,7 +455,12 @@ class Runtime:
         An entry of a kind with a registered starter (``process.supervisor``,
         ``process.service``: see :mod:`wippy.actors.starters`) is started by it, and this
         returns once it acknowledged its start (waiting is a receive of the spawning process).
+        On another node's host the spawn is made there (see :attr:`cluster`).
         """
+        if self._on_remote_host(host_id):
+            assert self._remote is not None
+            return self._remote.spawn(host_id, entry_id, args, function=False, parent=parent,
+                                      monitor=monitor, link=link, name=name, watches=watches)
         host = self._host(host_id)
         program = self._programs.cached(entry_id, host_id)
         if program is None:
@@ -506,6 +564,8 @@ class Runtime:
         as an Erlang process that does not trap exits). False when ``pid`` is gone."""
         record = self._table.get(pid)
         if record is None:
+            if self._remote is not None and self._remote.is_remote(pid):
+                return self._remote.cancel(pid, reason, grace, sender)
             return False
         control = record.control
         if control is not None and not control.observes_cancel:
@@ -530,7 +590,12 @@ class Runtime:
     def terminate(self, pid: Pid | str) -> bool:
         """Ends ``pid`` (or the process registered under a name) now (error kind
         ``terminated``); False when it is gone. Raises UnknownNameError for an unknown name."""
-        return self._table.kill(self._table.resolve(pid), TERMINATED)
+        pid = self._table.resolve(pid)
+        if self._table.kill(pid, TERMINATED):
+            return True
+        return self._remote is not None and self._remote.is_remote(pid) and (
+            self._remote.terminate(pid)
+        )
 
     def close_handle(self, pid: Pid, error: ProcessError | None) -> None:
         """Exits the handle process ``pid`` normally or with ``error``."""
@@ -611,6 +676,11 @@ class Runtime:
             order = list(reversed(self._started_hosts))
         for host_id in order:
             self.stop_host(host_id)
+        if self._remote is not None:
+            try:
+                self._remote.close()
+            except Exception:
+                logger.exception("stopping the cluster failed")
         for pid in self._table.pids():
             self._table.kill(pid, _SHUTDOWN)
         deadline = time.monotonic() + join_timeout

@@ -76,6 +76,21 @@ class StartTracking:
             other = self._records.get(watch.watcher)
             if other is not None:
                 other.mailbox.put(event)
+            else:
+                self._deliver_elsewhere(watch.watcher, event)
+
+    def _deliver_elsewhere(self, pid: Pid, event: Event) -> None:
+        """Delivers ``event`` to ``pid`` when it lives on another node (the table routes it;
+        nothing here)."""
+
+    def _is_elsewhere(self, pid: Pid) -> bool:
+        """True when ``pid`` lives on another node (the table knows; never here)."""
+        return False
+
+    def _watch_elsewhere(self, watcher: Pid, pid: Pid, ack: bool, watch: bool) -> bool:
+        """Asks (``watch``) or stops asking another node for the start of its ``pid``; False
+        when ``pid`` does not live on another node (the table knows; never here)."""
+        return False
 
     def watch_start(self, watcher: Pid, pid: Pid, *, ack: bool = False) -> bool:
         """Adds ``StartWatch(watcher, ack)`` to ``pid`` (no-op when it has it already); its
@@ -85,11 +100,17 @@ class StartTracking:
         with self._lock:
             record = self._records.get(pid)
             me = self._records.get(watcher)
-            if record is None or me is None:
+            if record is None:  # gone, or on another node: its node answers
+                return me is not None and self._watch_elsewhere(watcher, pid, ack, True)
+            if me is None and not self._is_elsewhere(watcher):
                 return False
             if record.ready or (record.started and not ack):
                 value = record.ready_value if ack else None
-                me.mailbox.put(Event(STARTED, pid, value=value, reason=_reason(ack)))
+                event = Event(STARTED, pid, value=value, reason=_reason(ack))
+                if me is not None:
+                    me.mailbox.put(event)
+                else:
+                    self._deliver_elsewhere(watcher, event)
             elif watch not in record.start_watchers:
                 record.start_watchers.append(watch)
             return True
@@ -102,3 +123,5 @@ class StartTracking:
             record = self._records.get(pid)
             if record is not None:
                 record.start_watchers = [w for w in record.start_watchers if w != watch]
+            else:
+                self._watch_elsewhere(watcher, pid, ack, False)

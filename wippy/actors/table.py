@@ -22,8 +22,10 @@ from wippy.actors.events import EXIT, LINK_DOWN, LINKED, NOPROC, Event, ProcessE
 from wippy.actors.mailbox import Mailbox
 from wippy.actors.pid import Pid
 from wippy.actors.start_watch import StartTracking, StartWatch
+from wippy.actors.table_remote import RemoteEdges
 
 if TYPE_CHECKING:
+    from wippy.actors.remote import RemoteRouter
     from wippy.actors.scheduler import Permit
 
 logger = logging.getLogger(__name__)
@@ -118,11 +120,13 @@ class TableStats:
     links: int
 
 
-class ProcessTable(StartTracking):
+class ProcessTable(StartTracking, RemoteEdges):
     """Maps pids to :class:`ProcessRecord` and routes between them; thread-safe.
 
     It also counts spawns, exits, delivered messages and tagged notifications, each under the
     lock its operation already holds (the table's, or the receiving mailbox's for messages).
+    With a router (:meth:`set_router`, in a cluster) pids whose host is on another node are
+    routed through it; the sets of a record may then hold such pids (see :mod:`.table_remote`).
     """
 
     def __init__(self) -> None:
@@ -133,6 +137,33 @@ class ProcessTable(StartTracking):
         self._exits: Counter[tuple[str, str, str]] = Counter()
         self._notifications: Counter[tuple[str, str, str]] = Counter()
         self._messages_of_exited = 0  # messages delivered to processes that have exited
+        self._router: RemoteRouter | None = None
+
+    def set_router(self, router: RemoteRouter) -> None:
+        """Routes pids that live on other nodes through ``router`` (set once, before use)."""
+        self._router = router
+
+    def _remote(self, pid: Pid) -> bool:
+        router = self._router
+        return router is not None and router.is_remote(pid)
+
+    def _deliver_elsewhere(self, pid: Pid, event: Event) -> None:
+        router = self._router
+        if router is not None and router.is_remote(pid):
+            router.deliver(pid, event)
+
+    def _is_elsewhere(self, pid: Pid) -> bool:
+        return self._remote(pid)
+
+    def _watch_elsewhere(self, watcher: Pid, pid: Pid, ack: bool, watch: bool) -> bool:
+        router = self._router
+        if router is None or not router.is_remote(pid):
+            return False
+        if watch:
+            router.watch_start(watcher, pid, ack)
+        else:
+            router.unwatch_start(watcher, pid, ack)
+        return True
 
     # -- names --------------------------------------------------------------------------------
 
@@ -151,10 +182,14 @@ class ProcessTable(StartTracking):
 
     def _take_name(self, name: str, record: ProcessRecord) -> None:
         owner = self._names.get(name)
+        if owner is None and self._router is not None:
+            owner = self._router.whereis(name)
         if owner is not None and owner != record.pid:
             raise NameTakenError(name, owner)
         self._names[name] = record.pid
         record.names.add(name)
+        if self._router is not None:
+            self._router.name_added(name, record.pid)
 
     def unregister_name(self, name: str, pid: Pid | None = None) -> bool:
         """Frees ``name`` (only if registered to ``pid``, when given); False when it was not."""
@@ -166,11 +201,17 @@ class ProcessTable(StartTracking):
             record = self._records.get(owner)
             if record is not None:
                 record.names.discard(name)
+            if self._router is not None:
+                self._router.name_removed(name, owner)
             return True
 
     def whereis(self, name: str) -> Pid | None:
-        """The live process registered as ``name``, or None."""
-        return self._names.get(name)
+        """The live process registered as ``name`` (here or, in a cluster, on another node),
+        or None."""
+        pid = self._names.get(name)
+        if pid is None and self._router is not None:
+            return self._router.whereis(name)
+        return pid
 
     def resolve(self, target: Pid | str) -> Pid:
         """``target`` as a pid: a pid, a pid string (``<host.17>``) or a registered name.
@@ -185,7 +226,7 @@ class ProcessTable(StartTracking):
                     return Pid.parse(target)
                 except ValueError as exc:
                     raise UnknownNameError(str(exc)) from None
-            pid = self._names.get(target)
+            pid = self.whereis(target)
             if pid is not None:
                 return pid
             raise UnknownNameError(f"no process is registered as {target!r}")
@@ -208,15 +249,16 @@ class ProcessTable(StartTracking):
         """Adds ``record``, atomically monitored by and/or linked to an existing process,
         registered as ``name`` and with ``watches`` on its start (so none can be missed).
 
-        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. Raises
-        :class:`NameTakenError` (nothing added) when another live process has ``name``, and
-        ValueError for a bad name.
+        Returns False (nothing added) when ``monitor_by``/``link_to`` is no longer alive. A
+        remote ``monitor_by``/``link_to`` (a spawn asked for by another node) is taken as alive;
+        its node keeps its own side. Raises :class:`NameTakenError` (nothing added) when another
+        live process has ``name``, and ValueError for a bad name.
         """
         if name is not None:
             check_name(name)
         with self._lock:
             for other in (monitor_by, link_to):
-                if other is not None and other not in self._records:
+                if other is not None and other not in self._records and not self._remote(other):
                     return False
             if name is not None:
                 self._take_name(name, record)
@@ -225,19 +267,23 @@ class ProcessTable(StartTracking):
             record.start_watchers.extend(w for w in watches if w not in record.start_watchers)
             if monitor_by is not None:
                 record.monitors.add(monitor_by)
-                self._records[monitor_by].monitoring.add(record.pid)
+                parent = self._records.get(monitor_by)
+                if parent is not None:
+                    parent.monitoring.add(record.pid)
             if link_to is not None:
                 record.links.add(link_to)
-                self._records[link_to].links.add(record.pid)
+                parent = self._records.get(link_to)
+                if parent is not None:
+                    parent.links.add(record.pid)
             return True
 
     def is_monitoring(self, watcher: Pid, pid: Pid) -> bool | None:
         """True when ``watcher`` monitors ``pid``, False when not, None when ``pid`` is gone
         (whether an EXIT of it is queued for ``watcher`` then depends on the past)."""
         with self._lock:
-            if pid not in self._records:
-                return None
             record = self._records.get(watcher)
+            if pid not in self._records and not self._remote(pid):
+                return None
             return record is not None and pid in record.monitoring
 
     def live_records(self) -> dict[Pid, ProcessRecord]:
@@ -250,9 +296,12 @@ class ProcessTable(StartTracking):
             return self._records.get(pid)
 
     def is_alive(self, pid: Pid) -> bool:
-        """True while ``pid`` has not exited."""
+        """True while ``pid`` has not exited (asking its node when it is remote)."""
         with self._lock:
-            return pid in self._records
+            if pid in self._records:
+                return True
+        router = self._router
+        return router is not None and router.is_remote(pid) and router.is_alive(pid)
 
     def pids(self, host: str | None = None) -> list[Pid]:
         """Live pids (on ``host`` when given), in creation order."""
@@ -294,7 +343,10 @@ class ProcessTable(StartTracking):
         table lock) before anything else, so a put that loses that race returns False.
         """
         record = self._records.get(pid)  # a single dict read is atomic
-        return record is not None and record.mailbox.put(item)
+        if record is not None:
+            return record.mailbox.put(item)
+        router = self._router
+        return router is not None and router.is_remote(pid) and router.deliver(pid, item)
 
     def notify_monitors(
         self, pid: Pid, event: Event, count_as: tuple[str, str] | None = None
@@ -313,8 +365,10 @@ class ProcessTable(StartTracking):
             count = 0
             for watcher in record.monitors:
                 other = self._records.get(watcher)
-                if other is not None and other.mailbox.put(event):
-                    count += 1
+                if other is not None:
+                    count += other.mailbox.put(event)
+                elif self._router is not None and self._router.is_remote(watcher):
+                    count += self._router.deliver(watcher, event)
             return count
 
     def monitor(self, watcher: Pid, target: Pid) -> None:
@@ -324,11 +378,15 @@ class ProcessTable(StartTracking):
             if me is None or watcher == target:
                 return
             other = self._records.get(target)
-            if other is None:
+            remote = other is None and self._remote(target)
+            if other is None and not remote:
                 me.mailbox.put(Event(EXIT, target, error=NOPROC))
                 return
-            other.monitors.add(watcher)
+            if other is not None:
+                other.monitors.add(watcher)
             me.monitoring.add(target)
+        if remote and self._router is not None:
+            self._router.monitor(watcher, target)
 
     def unmonitor(self, watcher: Pid, target: Pid) -> None:
         """Removes the monitor; an EXIT already delivered stays in the mailbox."""
@@ -339,6 +397,8 @@ class ProcessTable(StartTracking):
             other = self._records.get(target)
             if other is not None:
                 other.monitors.discard(watcher)
+        if other is None and self._remote(target) and self._router is not None:
+            self._router.unmonitor(watcher, target)
 
     def link(self, a: Pid, b: Pid) -> None:
         """Links ``a`` and ``b`` both ways; LINK_DOWN "noproc" to ``a`` now if ``b`` is gone."""
@@ -347,11 +407,15 @@ class ProcessTable(StartTracking):
             if me is None or a == b:
                 return
             other = self._records.get(b)
-            if other is None:
+            remote = other is None and self._remote(b)
+            if other is None and not remote:
                 me.mailbox.put(Event(LINK_DOWN, b, error=NOPROC))
                 return
             me.links.add(b)
-            other.links.add(a)
+            if other is not None:
+                other.links.add(a)
+        if remote and self._router is not None:
+            self._router.link(a, b)
 
     def unlink(self, a: Pid, b: Pid) -> None:
         """Removes the link between ``a`` and ``b`` (both directions); no-op when absent."""
@@ -360,6 +424,8 @@ class ProcessTable(StartTracking):
                 record = self._records.get(x)
                 if record is not None:
                     record.links.discard(y)
+        if self._router is not None and a in self._records and self._remote(b):
+            self._router.unlink(a, b)
 
     def set_trap_links(self, pid: Pid, trap: bool) -> None:
         """Sets whether ``pid`` receives LINK_DOWN events instead of failing with its links."""
@@ -406,22 +472,31 @@ class ProcessTable(StartTracking):
         self._messages_of_exited += record.mailbox.messages  # closed: no more will arrive
         self._exits[(pid.host, record.shown_kind, error.kind if error else NORMAL_EXIT)] += 1
         exited.append(record)
+        router = self._router
         for name in record.names:
             if self._names.get(name) == pid:
                 del self._names[name]
+                if router is not None:
+                    router.name_removed(name, pid)
         event = Event(EXIT, pid, value=value, error=error)
         for watcher in record.monitors:
             other = self._records.get(watcher)
             if other is not None:
                 other.monitoring.discard(pid)
                 other.mailbox.put(event)
+            elif router is not None and router.is_remote(watcher):
+                router.exit_notice(watcher, event)
         for target in record.monitoring:
             other = self._records.get(target)
             if other is not None:
                 other.monitors.discard(pid)
+            elif router is not None and router.is_remote(target):
+                router.unmonitor_notice(pid, target)
         for linked in record.links:
             other = self._records.get(linked)
             if other is None:
+                if router is not None and router.is_remote(linked):
+                    router.link_notice(linked, pid, error)
                 continue
             other.links.discard(pid)
             if error is None:

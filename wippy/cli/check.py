@@ -15,6 +15,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from ..cluster.check import cluster_problems
 from ..config import (
     ConfigError,
     Entry,
@@ -67,6 +68,7 @@ def check_app(loaded: LoadResult, runtime: WasmRuntime) -> CheckReport:
     registry = loaded.registry
     report = CheckReport(registry, list(loaded.problems))
     report.problems += command_problems(registry)
+    report.problems += cluster_problems(registry)
     wasm = [e for e in registry if isinstance(e, WasmEntry)]
     with Progress(sys.stderr, len(wasm), "compiling") as progress:
         for entry in wasm:

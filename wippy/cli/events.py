@@ -142,6 +142,16 @@ class EventLog:
         else:
             _write(f"{clock(at)}  SUPERVISION  {report_text(report)}")
 
+    def node(self, key: str, lost: bool) -> None:
+        """A cluster node was lost, or is back."""
+        if self.json:
+            self._emit(None, "node", node=key, state="lost" if lost else "up")
+        elif lost:
+            _write(f"{clock()}  NODE         node {key}: lost (monitors get EXIT and links "
+                   "LINK_DOWN, kind noconnection)")
+        else:
+            _write(f"{clock()}  NODE         node {key}: back")
+
     def line(self, pid: Pid | None, stream: str, text: str) -> None:
         """A line Python code printed (JSON mode)."""
         self._emit(None, "output", pid=str(pid) if pid is not None else None, stream=stream,

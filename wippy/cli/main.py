@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import __version__
+from ..cluster import ClusterError
 from ..config import (
     ConfigError,
     FunctionEntry,
@@ -188,6 +189,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return USAGE_ERROR
     except ConfigError as exc:
         print_problems(exc.problems)
+        return 1
+    except ClusterError as exc:  # Ray missing, a cluster that cannot be started or joined
+        print(f"wippy: the cluster did not start: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("wippy: interrupted", file=sys.stderr)

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..actors import EXIT, SHUTDOWN_KIND, SUPERVISION, Event, Pid, Process, SpawnError
+from ..cluster import Cluster
 from ..config import LoadResult, Registry
 from ..supervisors import AppItem, AppRuntime, SupervisionReport, Supervisor, SupervisorError
 from ..wasm import WasmRuntime
 from .check import check_app, count, print_problems
 from .events import EventLog, python_output
+from .nodes import cluster_rows, follow_nodes
 from .serve import Serving
 from .signals import Signals, signal_name
 
@@ -103,6 +105,8 @@ def _start(registry: Registry, wasm: WasmRuntime, log_: EventLog, serving: Servi
                 reports.removeHandler(early)
                 reports.setLevel(level)
                 _print_started(rt, items, log_, serving)
+                if isinstance(rt.cluster, Cluster):
+                    follow_nodes(rt.cluster, log_)
                 # What happened while the app started, in order: reports and guest output.
                 held.release([(created, lambda r=report, c=created: watch.show_report(r, c))
                               for created, report in early.reports])
@@ -183,12 +187,17 @@ class _EarlyReports(logging.Handler):
 
 def _print_started(rt: AppRuntime, items: list[AppItem], log_: EventLog,
                    serving: Serving) -> None:
-    rows = [("host", host_id, "", rt.host_stats(host_id).state.value) for host_id in rt.hosts]
+    cluster = rt.cluster
+    if isinstance(cluster, Cluster):
+        rows, hosts, where = cluster_rows(cluster)
+    else:
+        rows = [("host", h, "", rt.host_stats(h).state.value) for h in rt.hosts]
+        hosts, where = len(rt.hosts), ""
     rows += [(_KIND_LABELS.get(i.kind, i.kind), i.entry_id, str(i.pid), i.state) for i in items]
     kinds = [i.kind for i in items]
     log_.app_started(
         f"wippy: app started: {count(kinds.count('process.supervisor'), 'supervisor')}, "
-        f"{count(kinds.count('process.service'), 'service')}, {count(len(rt.hosts), 'host')}",
+        f"{count(kinds.count('process.service'), 'service')}, {count(hosts, 'host')}{where}",
         rows,
     )
     for line, fields in serving.describe():

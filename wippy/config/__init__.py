@@ -5,6 +5,7 @@ Load with :func:`load_registry`; every mistake found is raised together as a :cl
 
 from __future__ import annotations
 
+from .cluster import LOCAL_NODE, ClusterRay, Heartbeat, cluster_entry, node_key
 from .common import ID_PATTERN, NAME_PATTERN, ConfigModel, Lifecycle
 from .entries import EnvVariable, FsDirectory, HostOptions, ProcessHost, TerminalHost, parse_mode
 from .errors import ConfigError, Problem
@@ -65,6 +66,7 @@ __all__ = [
     "HASH_ALGORITHMS",
     "ID_PATTERN",
     "IMPORT_PROFILES",
+    "LOCAL_NODE",
     "LUA_MODULES",
     "NAME_PATTERN",
     "POOL_TYPES",
@@ -73,6 +75,7 @@ __all__ = [
     "WIT_CORE_TYPES",
     "ByteSize",
     "ChildEntry",
+    "ClusterRay",
     "ConfigError",
     "ConfigModel",
     "Duration",
@@ -85,6 +88,7 @@ __all__ = [
     "FunctionWasm",
     "FunctionWat",
     "HashStr",
+    "Heartbeat",
     "HostOptions",
     "Lifecycle",
     "Limits",
@@ -112,6 +116,7 @@ __all__ = [
     "WasmEntry",
     "WasmFileEntry",
     "WitFunction",
+    "cluster_entry",
     "duration_validator",
     "file_digest",
     "iter_references",
@@ -119,6 +124,7 @@ __all__ = [
     "known_kinds",
     "load_registry",
     "load_registry_from_documents",
+    "node_key",
     "parse_byte_size",
     "parse_duration",
     "parse_hash",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from .cluster import CLUSTER_KIND, NodeField, check_node_field
 from .common import ConfigModel, Lifecycle
 from .kinds import Entry, register_kind
 from .paths import resolve_inside
@@ -143,11 +144,20 @@ class HostOptions(ConfigModel):
 @register_kind("process.host")
 class ProcessHost(Entry):
     """A host that runs process entries on a pool of workers; ``engine`` is the WebAssembly
-    engine of the ``process.wasm`` entries spawned on it that name none themselves."""
+    engine of the ``process.wasm`` entries spawned on it that name none themselves; ``node``
+    is the cluster node it runs on (see :mod:`wippy.config.cluster`; None: the loading node)."""
 
     host: HostOptions = HostOptions()
     lifecycle: Lifecycle = Lifecycle()
     engine: EngineName | None = None
+    node: Annotated[NodeField, BeforeValidator(check_node_field)] = None
+
+    def on_load(self, entries: Mapping[str, Entry]) -> list[tuple[str | None, str]]:
+        """Reports a ``node`` other than 0 in an app without a ``cluster.ray`` entry."""
+        if self.node in (None, 0) or any(e.kind == CLUSTER_KIND for e in entries.values()):
+            return []
+        return [("node", f"node {self.node!r} needs a {CLUSTER_KIND} entry in the app "
+                         "(without one, every host runs in this process)")]
 
 
 @register_kind("terminal.host")

@@ -72,7 +72,8 @@ class ChildEntry(ConfigModel):
     """One child of a supervisor: which ``process`` entry to run, with what, and how to restart.
 
     ``shutdown`` defaults to 5 s for workers and ``infinity`` for supervisor children (OTP's
-    defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host.
+    defaults); ``brutal_kill`` is stored as ``0.0``. ``host`` defaults to the supervisor's host;
+    ``fallback_hosts`` are tried in order when it cannot take the child (its node is down).
     ``name`` registers the child under that name from its spawn (again on each restart);
     ``start`` says when it counts as started (:class:`ChildStart`).
     """
@@ -84,6 +85,7 @@ class ChildEntry(ConfigModel):
     shutdown: ShutdownTime | None = None
     significant: bool = False
     host: Annotated[str, Ref("process.host", "terminal.host")] | None = None
+    fallback_hosts: list[Annotated[str, Ref("process.host", "terminal.host")]] = []
     name: Annotated[str, AfterValidator(_check_process_name)] | None = None
     start: ChildStart = ChildStart()
 

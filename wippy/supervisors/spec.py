@@ -47,7 +47,9 @@ class ChildSpec:
     ``shutdown`` is the grace in seconds between CANCEL and termination when the supervisor stops
     the child (``BRUTAL_KILL``: terminate at once; ``INFINITY``: wait); ``None`` means 5 s for
     workers and ``INFINITY`` for supervisors, as in OTP. A ``significant`` child that ends by itself
-    can shut its supervisor down (see :attr:`SupervisorSpec.auto_shutdown`).
+    can shut its supervisor down (see :attr:`SupervisorSpec.auto_shutdown`). When ``host``
+    cannot take the child (its cluster node is down, it is stopped or full), each of
+    ``fallback_hosts`` is tried in order.
 
     ``name``: the child is registered under it from its spawn (each restart registers it
     again, once the old instance has exited). The child counts as started once its Init
@@ -66,6 +68,7 @@ class ChildSpec:
     shutdown: float | None = None
     significant: bool = False
     host: str | None = None
+    fallback_hosts: tuple[str, ...] = ()
     name: str | None = None
     ack: bool = False
     start_timeout: float | None = None
@@ -93,6 +96,7 @@ class ChildSpec:
                 f"child {self.id!r}: process must be an entry id, a function or a SupervisorSpec"
             )
         object.__setattr__(self, "args", tuple(self.args))
+        object.__setattr__(self, "fallback_hosts", tuple(self.fallback_hosts))
 
     @property
     def is_supervisor(self) -> bool:
@@ -207,6 +211,7 @@ class SupervisorSpec:
                     shutdown=child.shutdown,
                     significant=child.significant,
                     host=str(child.host) if child.host is not None else None,
+                    fallback_hosts=tuple(str(h) for h in child.fallback_hosts),
                     name=child.name,
                     ack=child.start.ack,
                     start_timeout=child.start.timeout,

@@ -37,6 +37,7 @@ no race between them; a name taken by some other process makes the start fail.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
@@ -51,6 +52,9 @@ from wippy.actors import (
     LINK_DOWN,
     SHUTDOWN_KIND,
     Event,
+    HostQueueFull,
+    HostStoppedError,
+    HostUnavailableError,
     Launched,
     Message,
     NameTakenError,
@@ -71,6 +75,11 @@ from wippy.supervisors.spec import ChildSpec, SupervisorSpec
 
 if TYPE_CHECKING:
     from wippy.actors import Runtime
+
+logger = logging.getLogger("wippy.supervisors")
+
+_UNAVAILABLE = (HostUnavailableError, HostStoppedError, HostQueueFull)
+"""Spawn errors after which a child's ``fallback_hosts`` are tried."""
 
 CALL_TOPIC = "$supervisor"
 """Topic of request messages: payload ``(request name, args tuple, Future)``."""
@@ -317,7 +326,7 @@ class SupervisorProcess:
         documentation); raises _StartFailed with its id and the reason."""
         child.restarting = False
         spec = child.spec
-        host = spec.host or self._spec.host
+        hosts = (spec.host or self._spec.host, *spec.fallback_hosts)
         process = spec.process
         proc = self._proc
         try:
@@ -325,16 +334,24 @@ class SupervisorProcess:
                 nested = self._registry_supervisor(process)
                 if nested is not None:
                     process = nested
-            if isinstance(process, SupervisorSpec):
-                nested_spec = process.as_child(spec.name, simple=self._spec.is_simple)
-                launched = launch_supervisor(
-                    self._runtime, nested_spec, host, parent=proc.pid, monitor=True, link=True,
-                    watches=(StartWatch(proc.pid, ack=True),),
-                )
-                pid, ack, supervisor = launched.pid, True, True
-            else:
-                ack, supervisor = spec.ack, False
-                pid = spawn_child(proc, process, host, child.args, spec.name, ack)
+            for index, host in enumerate(hosts):
+                try:
+                    if isinstance(process, SupervisorSpec):
+                        nested_spec = process.as_child(spec.name, simple=self._spec.is_simple)
+                        launched = launch_supervisor(
+                            self._runtime, nested_spec, host, parent=proc.pid, monitor=True,
+                            link=True, watches=(StartWatch(proc.pid, ack=True),),
+                        )
+                        pid, ack, supervisor = launched.pid, True, True
+                    else:
+                        ack, supervisor = spec.ack, False
+                        pid = spawn_child(proc, process, host, child.args, spec.name, ack)
+                    break
+                except _UNAVAILABLE as exc:
+                    if index == len(hosts) - 1:
+                        raise
+                    logger.info("%s: host %s cannot take child %r (%s); trying %s", self._name,
+                                host, child.id, exc, hosts[index + 1])
         except NameTakenError as exc:
             raise _StartFailed(child.id, ProcessError("name_taken", str(exc))) from exc
         except (SpawnError, ValueError, TypeError) as exc:
