@@ -129,10 +129,20 @@ def ping_pong(rt: Runtime, sizes: Sizes) -> list[Scenario]:
     return [lua, py, lua_wasm_ping_pong(rt, sizes)]
 
 
-def _wasm_ping_pong_round(rt: Runtime, n: int) -> float:
+def _py_ping(proc: Process, target: str, n: int) -> int:
+    for i in range(n):
+        proc.send(target, "ping", i + 1)
+        proc.receive()
+    return n
+
+
+def _wasm_ping_pong_round(rt: Runtime, n: int, lua: bool) -> float:
     with rt.process() as me:
         pong = me.spawn_monitored("lb:wasm_pong", HOST)
-        ping = me.spawn_monitored("lb:ping", HOST, str(pong), n)
+        if lua:
+            ping = me.spawn_monitored("lb:ping", HOST, str(pong), n)
+        else:
+            ping = me.spawn_function(_py_ping, HOST, str(pong), n, monitor=True)
         started = time.perf_counter()
         event = me.receive(timeout=60, match=lambda i: isinstance(i, Event) and i.pid == ping)
         elapsed = time.perf_counter() - started
@@ -147,9 +157,11 @@ def lua_wasm_ping_pong(rt: Runtime, sizes: Sizes) -> Scenario:
     """Round trips per second between a Lua process and a WASM guest on ``wippy:process``."""
     scenario = Scenario("lua_wasm_ping_pong", "Lua -> WASM ping-pong", "round trips/s", "higher")
     n = max(100, sizes.messages // 4)
-    measure(scenario, {WIPPY: lambda: _wasm_ping_pong_round(rt, n)}, sizes.rounds)
-    scenario.notes.append("the Lua ping of the rows above against examples/actors' pong guest "
-                          "(C, wippy:process: receive, read the sender and data, send back)")
+    measure(scenario, {WIPPY: lambda: _wasm_ping_pong_round(rt, n, True),
+                       PYTHON: lambda: _wasm_ping_pong_round(rt, n, False)}, sizes.rounds)
+    scenario.notes.append("the Lua ping of the rows above (or the same loop as a Python function "
+                          "process) against examples/actors' pong guest (C, wippy:process: "
+                          "receive, read the sender and data, send back)")
     return scenario
 
 

@@ -34,7 +34,7 @@ EXPECTED = {
     "lua_spawn": (WIPPY, PYTHON),
     "lua_ping_pong": (WIPPY,),
     "lua_python_ping_pong": (WIPPY,),
-    "lua_wasm_ping_pong": (WIPPY,),
+    "lua_wasm_ping_pong": (WIPPY, PYTHON),
     "start_cold": (WIPPY, WASMTIME),
     "start_warm": (WIPPY, WASMTIME),
     "start_speedup": (WIPPY, WASMTIME),

@@ -7,7 +7,9 @@ makes it use the loopback address), without dashboard or usage statistics, as a 
 resource ``wippy_node_n``. A joined cluster (``auto``, ``ray://``) places numbered nodes by that
 resource too, and string nodes by Ray node id or custom resource. Ray's own log forwarding is
 off when wippy connects (``log_to_driver=False``): guest output and the nodes' wippy log records
-come to node 0 through wippy's own links, and Ray keeps everything in its log files.
+come to node 0 through wippy's own links, and Ray keeps everything in its log files. The reports
+Ray's driver prints of a dead raylet (its last 20 log lines) go to the ``wippy.cluster.ray`` log
+instead: wippy reports the lost node itself.
 """
 
 from __future__ import annotations
@@ -54,6 +56,33 @@ def import_ray() -> Any:
             "pip install 'wippy[cluster]'"
         ) from None
     return ray
+
+
+_ray_log = logging.getLogger("wippy.cluster.ray")
+
+
+def _log_raylet_reports() -> None:
+    """Sends what Ray's driver would print about raylets (a dead node's last log lines) to the
+    ``wippy.cluster.ray`` log: its first line at INFO, the whole text at DEBUG. Leaves Ray as it
+    is when its driver has no such printer (another Ray version)."""
+    try:
+        from ray._private import worker
+    except ImportError:
+        return
+    printer = getattr(worker, "print_to_stdstream", None)
+    if printer is None or getattr(printer, "wippy_wrapped", False):
+        return
+
+    def print_or_log(data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        if not isinstance(data, dict) or data.get("pid") != "raylet":
+            printer(data, *args, **kwargs)
+            return
+        text = "\n".join(str(line) for line in data.get("lines", ()))
+        _ray_log.info("Ray: %s", text.split("\n", 1)[0].strip())
+        _ray_log.debug("Ray: %s", text)
+
+    print_or_log.wippy_wrapped = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = print_or_log
 
 
 def node_actor_class() -> Any:
@@ -121,6 +150,7 @@ class RaySession:
             try:
                 init_ray(address=entry.address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False)
+                _log_raylet_reports()
             except Exception as exc:
                 raise ClusterError(f"{entry.id}: cannot join the Ray cluster at "
                                    f"{entry.address}: {type(exc).__name__}: {exc}") from exc
@@ -147,6 +177,7 @@ class RaySession:
                 self.add_node(str(n))
             init_ray(address=self._cluster.address, log_to_driver=False,
                      configure_logging=False)
+            _log_raylet_reports()
         except Exception as exc:
             self.close()
             raise ClusterError(f"cannot start Ray here: {type(exc).__name__}: {exc}") from exc
