@@ -87,7 +87,7 @@ def ping_pong(sizes: Sizes) -> Scenario:
     count = max(sizes.messages // 4, 50)
     scenario = Scenario(
         "guest_ping_pong", "ping-pong between two WASM processes", "round trips/s", "higher",
-        Goal("at least 2x two raw Pykka actors", lambda m: m[WIPPY] >= 2 * m[PYKKA]),
+        Goal("at least 2x two raw Pykka actors (issue #13)", lambda m: m[WIPPY] >= 2 * m[PYKKA]),
     )
     with _runtime() as rt:
         measure(scenario, {WIPPY: lambda: _wippy_ping_pong(rt, count),
@@ -144,7 +144,7 @@ def stream(sizes: Sizes) -> Scenario:
     count = sizes.messages
     scenario = Scenario(
         "guest_stream", "a guest receiving a stream from a Python sender", "msgs/s", "higher",
-        Goal("at least raw Pykka tell", lambda m: m[WIPPY] >= m[PYKKA]),
+        Goal("at least raw Pykka tell (issue #13)", lambda m: m[WIPPY] >= m[PYKKA]),
     )
     with _runtime() as rt:
         measure(scenario, {WIPPY: lambda: _wippy_stream(rt, count),
@@ -211,7 +211,7 @@ def suspended(sizes: Sizes) -> Scenario:
     n = SUSPENDED if sizes.mode == "full" else max(sizes.live)
     scenario = Scenario(
         f"guest_suspended_{n}", f"{n:,} WASM processes suspended in receive", "KiB/process",
-        "lower", Goal("under 40 KiB each", lambda m: m[WIPPY] < 40),
+        "lower", Goal("under 40 KiB each (issue #13)", lambda m: m[WIPPY] < 40),
     )
     results: list[dict[str, Any]] = []
     measure(scenario, {WIPPY: lambda: _suspended_round(n, results)}, sizes.live_rounds,

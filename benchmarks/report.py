@@ -93,7 +93,7 @@ def markdown(report: dict[str, Any], source: str) -> str:
         f"{BEGIN} (rendered from {source} by tools/render-bench-table.py; do not edit) -->",
         machine_line(report),
         "",
-        "| scenario | unit | " + " | ".join(columns) + " | goal (issue #7) | verdict |",
+        "| scenario | unit | " + " | ".join(columns) + " | goal (issue) | verdict |",
         "|---|---|" + "---|" * len(columns) + "---|---|",
     ]
     for scenario in report["scenarios"].values():

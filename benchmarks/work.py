@@ -106,7 +106,7 @@ def parallel_cpu(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> Scenario:
         f"parallel CPU, {WAYS} guests on {cores} cores",
         "speedup",
         "higher",
-        Goal("at least 1.8x one guest's throughput", lambda m: m[WIPPY] >= 1.8),
+        Goal("at least 1.8x one guest's throughput (issue #7)", lambda m: m[WIPPY] >= 1.8),
         bound=speedup_bound(WAYS, cores),
     )
     columns = {
@@ -169,7 +169,7 @@ def blocking(rt: Runtime, sizes: Sizes, erl: ErlangNode | None) -> Scenario:
         f"blocking: {sizes.sleepers:,} guests sleeping {sizes.sleep_ms} ms",
         "s",
         "lower",
-        Goal(f"all done within {limit:g} s", lambda m: m[WIPPY] <= limit),
+        Goal(f"all done within {limit:g} s (issue #12)", lambda m: m[WIPPY] <= limit),
     )
     columns = {WIPPY: lambda: _wippy_blocking(rt, sizes),
                WASMTIME: lambda: _wasmtime_blocking(sizes)}
@@ -267,7 +267,7 @@ def cold_vs_cached(sizes: Sizes) -> list[Scenario]:
         "cached start speedup (cold / warm)",
         "x",
         "higher",
-        Goal("warm at least 20x faster", lambda m: m[WIPPY] >= 20.0),
+        Goal("warm at least 20x faster (issue #7)", lambda m: m[WIPPY] >= 20.0),
     )
     with tempfile.TemporaryDirectory(prefix="wippy-bench-start-") as tmp:
         app = Path(tmp) / "app"

@@ -44,7 +44,7 @@ def test_markdown_names_machine_date_and_mode_beside_the_numbers() -> None:
     assert "2 CPUs (Test CPU), 8.0 GiB RAM" in lines[1] and "OTP 25" in lines[1]
     assert lines[3] == (
         "| scenario | unit | wippy | raw wasmtime | raw wasmtime low-level | raw Pykka | "
-        "Erlang/OTP | goal (issue #7) | verdict |"
+        "Erlang/OTP | goal (issue) | verdict |"
     )
 
 
