@@ -64,3 +64,8 @@ class PidAllocator:
         """Returns a fresh pid on ``host``."""
         with self._lock:
             return Pid(host, next(self._numbers))
+
+
+Target = Pid | str
+"""A process to act on: its pid, its pid as printed (``<app:processes.17>``) or a name it
+registered."""

@@ -1,4 +1,4 @@
-"""Where processes get CPU: each host's run queue and workers, and threads for blocking bodies.
+"""Where processes get CPU: each host's run queue and its workers.
 
 A :class:`RunQueue` is one host's scheduler. It has ``workers`` permits, a FIFO of runnable
 processes and up to ``workers`` worker threads, started as they are needed. A worker takes the
@@ -6,26 +6,37 @@ process at the head of the queue and runs one slice of it (a Step of its actor),
 a process that waits (in ``receive``, a sleep, a host call) is on no queue and holds nothing
 until its wake puts it back. Bodies that must keep a thread (Python functions) take a permit
 through a :class:`Permit` while they run and give it back while they wait, so ``workers`` bounds
-how many processes of the host run at once, whatever they are.
+how many processes of the host run at once, whatever they are (:mod:`.permits`).
 
-:class:`ThreadPool` gives blocking bodies (Python functions, components, wasmer guests) their
-threads: a finished job's thread parks for a while and takes the next job.
+:class:`ThreadPool` (:mod:`.thread_pool`) gives blocking bodies (Python functions, components,
+wasmer guests) their threads: a finished job's thread parks for a while and takes the next job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from wippy.actors.permits import Permit, PermitGrants
+from wippy.actors.thread_pool import ThreadPool
+
 if TYPE_CHECKING:
     from wippy.timers import Timers
+
+__all__ = [
+    "ANNOUNCE_DELAY",
+    "Permit",
+    "RunQueue",
+    "RunQueueStats",
+    "Runnable",
+    "ThreadPool",
+    "mark_helper_thread",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,45 +65,6 @@ class Runnable(Protocol):
         """Runs one slice on the calling worker thread (which holds a permit meanwhile)."""
 
 
-class Permit:
-    """One blocking body's claim on its host's permits; used by that body's thread.
-
-    :meth:`acquire` blocks until a permit is free (in FIFO order with the runnable processes),
-    :meth:`release` gives it back, :meth:`cancel` (any thread) makes pending and future acquires
-    fail, as when the process is terminated while it waits for a permit.
-    """
-
-    __slots__ = ("_event", "_queue", "cancelled", "held", "waiting")
-
-    def __init__(self, queue: RunQueue) -> None:
-        self._queue = queue
-        self._event = threading.Event()
-        self.held = False
-        self.cancelled = False
-        self.waiting = False
-        """True while its body waits in the run queue for a permit (for introspection)."""
-
-    def acquire(self) -> bool:
-        """Takes a permit (no-op when held); False when cancelled instead."""
-        if self.held:
-            return True
-        return self._queue._acquire(self)
-
-    def release(self) -> None:
-        """Gives the permit back (no-op unless held)."""
-        if self.held:
-            self._queue._release(self)
-
-    def cancel(self) -> None:
-        """Fails a pending :meth:`acquire` and every later one; any thread."""
-        self._queue._cancel(self)
-
-    @property
-    def queue(self) -> RunQueue:
-        """The run queue whose permits this claims."""
-        return self._queue
-
-
 @dataclass(frozen=True)
 class RunQueueStats:
     """A snapshot of a run queue: permits in use (``busy``) of ``workers``, worker ``threads``
@@ -105,7 +77,7 @@ class RunQueueStats:
     busy_seconds: float
 
 
-class RunQueue:
+class RunQueue(PermitGrants):
     """One host's scheduler: a FIFO of runnable processes stepped by up to ``workers`` threads.
 
     Thread-safe. :meth:`close` ends the worker threads once the queue is empty.
@@ -309,7 +281,7 @@ class RunQueue:
             self._start_thread()
         return True
 
-    # -- permits for blocking bodies ------------------------------------------------------------
+    # -- permits for blocking bodies (granted, queued and taken back: see :mod:`.permits`) ------
 
     def permit(self) -> Permit:
         """A new claim for a blocking body of this host."""
@@ -327,63 +299,6 @@ class RunQueue:
             _slice.transferred = True
             permit.held = True
         return True
-
-    def _acquire(self, permit: Permit) -> bool:
-        with self._cond:
-            if permit.cancelled:
-                return False
-            if not self._queue and self._busy < self.workers:
-                self._busy += 1
-                permit.held = True
-                return True
-            permit._event.clear()
-            permit.waiting = True
-            self._queue.append(permit)
-            start = self._wake_locked()
-        if start:
-            self._start_thread()
-        permit._event.wait()
-        with self._cond:
-            permit.waiting = False
-            if permit.cancelled and permit.held:
-                permit.held = False
-                self._busy -= 1
-                start = self._dispatch_locked()
-            else:
-                start = False
-        if start:
-            self._start_thread()
-        return not permit.cancelled
-
-    def _release(self, permit: Permit) -> None:
-        with self._cond:
-            if not permit.held:
-                return
-            permit.held = False
-            self._busy -= 1
-            start = self._dispatch_locked()
-        if start:
-            self._start_thread()
-
-    def _dispatch_locked(self) -> bool:
-        """After a permit came back: grants queued permits at the head, wakes a worker for a
-        runnable one. True when a worker thread must be started."""
-        while self._queue and self._busy < self.workers:
-            head = self._queue[0]
-            if type(head) is not Permit:
-                return self._wake_locked()
-            self._queue.popleft()
-            self._busy += 1
-            head.held = True
-            head._event.set()
-        return False
-
-    def _cancel(self, permit: Permit) -> None:
-        with self._cond:
-            permit.cancelled = True
-            with contextlib.suppress(ValueError):
-                self._queue.remove(permit)
-            permit._event.set()
 
     # -- introspection and shutdown -------------------------------------------------------------
 
@@ -420,112 +335,3 @@ class RunQueue:
             thread.join(max(0.0, deadline - time.monotonic()))
             ok = ok and not thread.is_alive()
         return ok
-
-
-@dataclass(eq=False)
-class _Parked:
-    """One pooled thread; ``job`` is what it runs next (None: end), set while it is parked."""
-
-    job: Callable[[], None] | None
-    wake: threading.Semaphore
-    thread: threading.Thread | None = None
-
-
-class ThreadPool:
-    """Threads for bodies that block: one per running job, reused after a job ends.
-
-    A thread whose job finished parks for up to ``idle_timeout`` seconds for the next job, then
-    ends (starting a thread costs ~100 µs here, handing a job to a parked one ~10 µs).
-    :meth:`join` waits for the running jobs, :meth:`close` ends the parked threads.
-    """
-
-    def __init__(self, name: str = "wippy-process", idle_timeout: float = 2.0) -> None:
-        self._name = name
-        self._idle_timeout = idle_timeout
-        self._cond = threading.Condition(threading.Lock())
-        self._parked: list[_Parked] = []
-        self._running = 0
-        self._closed = False
-        self._threads: set[threading.Thread] = set()
-
-    def submit(self, job: Callable[[], None]) -> None:
-        """Runs ``job`` on a pooled thread. Raises RuntimeError when closed or when no thread
-        can be started."""
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the thread pool is closed")
-            self._running += 1
-            if self._parked:
-                parked = self._parked.pop()
-                parked.job = job
-                parked.wake.release()
-                return
-        parked = _Parked(job, threading.Semaphore(0))
-        thread = threading.Thread(
-            target=self._run, args=(parked,), name=f"{self._name}-{next(_names)}", daemon=True
-        )
-        parked.thread = thread
-        try:
-            thread.start()
-        except BaseException:
-            with self._cond:
-                self._running -= 1
-                self._cond.notify_all()
-            raise
-        with self._cond:
-            self._threads.add(thread)
-
-    def _run(self, parked: _Parked) -> None:
-        try:
-            while True:
-                job, parked.job = parked.job, None
-                if job is None:
-                    return
-                try:
-                    job()
-                except BaseException:
-                    logger.exception("a process thread failed")
-                with self._cond:
-                    self._running -= 1
-                    self._cond.notify_all()
-                    if self._closed:
-                        return
-                    self._parked.append(parked)
-                if not parked.wake.acquire(timeout=self._idle_timeout):
-                    with self._cond:
-                        if parked in self._parked:
-                            self._parked.remove(parked)
-                            return  # nobody handed it a job: the thread ends
-                    parked.wake.acquire()  # a job was handed over as the wait timed out
-        finally:
-            with self._cond:
-                self._threads.discard(threading.current_thread())
-                self._cond.notify_all()
-
-    @property
-    def running(self) -> int:
-        """How many jobs are running."""
-        with self._cond:
-            return self._running
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Waits up to ``timeout`` s until no job runs (besides the calling thread's own);
-        True when none does."""
-        current = threading.current_thread()
-        own = 1 if current in self._threads else 0
-        with self._cond:
-            return self._cond.wait_for(lambda: self._running <= own, timeout)
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Refuses new jobs and ends the parked threads (waiting for them)."""
-        with self._cond:
-            self._closed = True
-            parked, self._parked = self._parked, []
-            threads = [p.thread for p in parked if p.thread is not None]
-        for item in parked:
-            item.job = None
-            item.wake.release()
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))

@@ -21,7 +21,7 @@ from wippy.actors.events import STARTED, Event
 from wippy.actors.pid import Pid
 
 if TYPE_CHECKING:
-    from wippy.actors.table import ProcessRecord
+    from wippy.actors.table_records import ProcessRecord
 
 
 @dataclass(frozen=True)

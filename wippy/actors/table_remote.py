@@ -19,7 +19,7 @@ from wippy.actors.events import EXIT, LINK_DOWN, LINKED, Event, ProcessError
 from wippy.actors.pid import Pid
 
 if TYPE_CHECKING:
-    from wippy.actors.table import ProcessRecord
+    from wippy.actors.table_records import ProcessRecord
 
 _Work = deque[tuple[Pid, Any, "ProcessError | None", bool]]
 
@@ -30,16 +30,9 @@ class RemoteEdges:
 
     _lock: threading.Lock
     _records: dict[Pid, ProcessRecord]
-
-    def _exit_one(
-        self, pid: Pid, value: Any, error: ProcessError | None, killed: bool, work: _Work,
-        exited: list[ProcessRecord],
-    ) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def _after_exit(record: ProcessRecord) -> None:
-        raise NotImplementedError
+    # exits cascade as :class:`~wippy.actors.table_exits.ProcessExits` applies them
+    _exit_one: Callable[[Pid, Any, ProcessError | None, bool, _Work, list[ProcessRecord]], None]
+    _after_exit: Callable[[ProcessRecord], None]
 
     def remote_monitor(self, watcher: Pid, target: Pid) -> bool:
         """The remote ``watcher`` monitors the local ``target``; False when it is gone."""

@@ -14,6 +14,7 @@ from . import starters as _starters  # makes supervisor and service entries spaw
 from .app import AppItem, AppRuntime
 from .client import Supervisor, start_supervisor
 from .errors import AlreadyStartedError, SupervisorError, SupervisorStartError
+from .protocol import ChildCounts, ChildInfo
 from .reports import SupervisionReport
 from .service import (
     RestartSpec,
@@ -24,7 +25,6 @@ from .service import (
     start_service,
 )
 from .spec import BRUTAL_KILL, INFINITY, ChildSpec, SupervisorSpec
-from .supervisor import ChildCounts, ChildInfo
 
 del _starters
 

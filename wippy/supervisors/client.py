@@ -20,13 +20,9 @@ from wippy.actors import (
 from wippy.actors.function_body import current_process
 from wippy.supervisors.children import exit_of
 from wippy.supervisors.errors import SupervisorError
+from wippy.supervisors.protocol import CALL_TOPIC, ChildCounts, ChildInfo
 from wippy.supervisors.spec import ChildSpec, SupervisorSpec
-from wippy.supervisors.supervisor import (
-    CALL_TOPIC,
-    ChildCounts,
-    ChildInfo,
-    launch_supervisor,
-)
+from wippy.supervisors.supervisor import launch_supervisor
 
 if TYPE_CHECKING:
     from wippy.actors import Runtime

@@ -1,4 +1,5 @@
-"""Errors supervisors and services raise to their callers."""
+"""Errors supervisors and services raise to their callers, and the one a service manager
+that gives up exits with."""
 
 from __future__ import annotations
 
@@ -48,3 +49,33 @@ class AlreadyStartedError(SupervisorError, SpawnError):
         super().__init__("already_started", self.message)
         self.name = name
         self.pid = pid
+
+
+class ServiceStartError(SupervisorError, SpawnError):
+    """The service ``service`` did not start: ``error`` says why (first spawn failed, first
+    child exited before it started, manager could not run, or ``start_timeout`` passed). It is
+    a SpawnError too: spawning a ``process.service`` entry raises it."""
+
+    def __init__(self, service: str, error: ProcessError | str) -> None:
+        super().__init__("start_failed", f"service {service} failed to start: {error}")
+        self.service = service
+        self.error = error
+
+
+class ServiceGaveUp(Exception):
+    """Raised inside a manager that reached ``max_attempts`` consecutive failures.
+
+    Its EXIT error has kind ``give_up`` and a message naming the service and the last error.
+    """
+
+    kind = "give_up"
+
+    def __init__(self, service: str, failures: int, error: ProcessError) -> None:
+        self.message = (
+            f"service {service} gave up after {failures} consecutive "
+            f"failure{'s' if failures != 1 else ''}; last error: {error}"
+        )
+        super().__init__(self.message)
+        self.service = service
+        self.failures = failures
+        self.error = error

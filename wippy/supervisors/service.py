@@ -40,12 +40,8 @@ Every step is logged on ``wippy.supervisors`` and sent to the manager's monitors
 from __future__ import annotations
 
 import logging
-import math
-import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wippy.actors import (
     CANCEL,
@@ -66,14 +62,12 @@ from wippy.actors import (
     process_role,
     waiting_process,
 )
-from wippy.actors.table import check_name
-from wippy.config.service import ProcessService
+from wippy.supervisors.backoff import Backoff, RestartSpec
 from wippy.supervisors.children import spawn_child, stop_child
-from wippy.supervisors.errors import AlreadyStartedError, SupervisorError
+from wippy.supervisors.errors import AlreadyStartedError, ServiceGaveUp, ServiceStartError
 from wippy.supervisors.reports import Action, SupervisionReport, report
-
-if TYPE_CHECKING:
-    from wippy.config import Registry
+from wippy.supervisors.service_spec import ServiceProcess as ServiceProcess
+from wippy.supervisors.service_spec import ServiceSpec, service_order
 
 __all__ = [
     "RestartSpec",
@@ -87,36 +81,6 @@ __all__ = [
 logger = logging.getLogger("wippy.supervisors")
 
 
-class ServiceStartError(SupervisorError, SpawnError):
-    """The service ``service`` did not start: ``error`` says why (first spawn failed, first
-    child exited before it started, manager could not run, or ``start_timeout`` passed). It is
-    a SpawnError too: spawning a ``process.service`` entry raises it."""
-
-    def __init__(self, service: str, error: ProcessError | str) -> None:
-        super().__init__("start_failed", f"service {service} failed to start: {error}")
-        self.service = service
-        self.error = error
-
-
-class ServiceGaveUp(Exception):
-    """Raised inside a manager that reached ``max_attempts`` consecutive failures.
-
-    Its EXIT error has kind ``give_up`` and a message naming the service and the last error.
-    """
-
-    kind = "give_up"
-
-    def __init__(self, service: str, failures: int, error: ProcessError) -> None:
-        self.message = (
-            f"service {service} gave up after {failures} consecutive "
-            f"failure{'s' if failures != 1 else ''}; last error: {error}"
-        )
-        super().__init__(self.message)
-        self.service = service
-        self.failures = failures
-        self.error = error
-
-
 class _StartFailed(Exception):
     """Raised inside a manager whose first spawn failed; EXIT error kind ``start_failed``."""
 
@@ -125,181 +89,6 @@ class _StartFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class RestartSpec:
-    """When to restart a failed child; see :meth:`delay`. ``max_attempts`` 0 means no limit.
-
-    Defaults are Wippy's: 1 s doubling up to 90 s, ±10 % jitter. Raises ValueError for negative
-    delays, ``max_delay < initial_delay``, ``backoff_factor < 1``, ``jitter`` outside [0, 1] or
-    negative ``max_attempts``.
-    """
-
-    initial_delay: float = 1.0
-    max_delay: float = 90.0
-    backoff_factor: float = 2.0
-    jitter: float = 0.1
-    max_attempts: int = 0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.initial_delay < math.inf:
-            raise ValueError(f"initial_delay must be >= 0 s, got {self.initial_delay!r}")
-        if not self.initial_delay <= self.max_delay < math.inf:
-            raise ValueError(
-                f"max_delay must be >= initial_delay ({self.initial_delay} s), "
-                f"got {self.max_delay!r}"
-            )
-        if not 1.0 <= self.backoff_factor < math.inf:
-            raise ValueError(f"backoff_factor must be >= 1, got {self.backoff_factor!r}")
-        if not 0.0 <= self.jitter <= 1.0:
-            raise ValueError(f"jitter must be between 0 and 1, got {self.jitter!r}")
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 0:
-            raise ValueError(f"max_attempts must be an int >= 0, got {self.max_attempts!r}")
-
-    def base_delay(self, failures: int) -> float:
-        """The delay before restarting after ``failures`` consecutive failures, without jitter:
-        ``min(max_delay, initial_delay * backoff_factor ** (failures - 1))``.
-
-        Raises ValueError when ``failures`` < 1.
-        """
-        if failures < 1:
-            raise ValueError(f"failures must be >= 1, got {failures}")
-        try:
-            grown = self.initial_delay * self.backoff_factor ** (failures - 1)
-        except OverflowError:
-            grown = math.inf
-        return min(self.max_delay, grown)
-
-    def delay(self, failures: int, rng: random.Random | None = None) -> float:
-        """:meth:`base_delay` varied uniformly by ``±jitter`` of itself, capped at ``max_delay``.
-
-        ``rng`` (default: the ``random`` module's generator) draws the variation. Raises
-        ValueError when ``failures`` < 1.
-        """
-        base = self.base_delay(failures)
-        spread = (rng or random).uniform(-self.jitter, self.jitter) if self.jitter else 0.0
-        return min(self.max_delay, max(0.0, base * (1.0 + spread)))
-
-
-ServiceProcess = str | Callable[..., Any]
-"""What a service runs: a process entry id or a Python function ``fn(proc, *input)``."""
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """A service: ``process`` run with ``input`` on ``host``, kept running as the module
-    documentation describes.
-
-    ``name`` labels it in logs, reports and errors (the entry id when built from the registry);
-    ``register_as`` names its manager process (the entry id when built from the registry).
-    ``auto_start`` and ``requires`` matter to :func:`service_order` (the app), not to
-    :func:`start_service`. Defaults are Wippy's. Raises ValueError for negative timeouts, a
-    ``start_timeout`` that is not positive, an empty ``host``, a bad ``register_as`` or a
-    ``process`` that is neither an entry id nor callable.
-    """
-
-    process: ServiceProcess
-    host: str
-    input: tuple[Any, ...] = ()
-    name: str | None = None
-    auto_start: bool = False
-    start_timeout: float = 10.0
-    stop_timeout: float = 10.0
-    stable_threshold: float = 5.0
-    requires: tuple[str, ...] = ()
-    restart: RestartSpec = field(default_factory=RestartSpec)
-    register_as: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "input", tuple(self.input))
-        object.__setattr__(self, "requires", tuple(self.requires))
-        label = self.label
-        if not (isinstance(self.process, str) and self.process) and not callable(self.process):
-            raise ValueError(f"service {label}: process must be an entry id or a function")
-        if not isinstance(self.host, str) or not self.host:
-            raise ValueError(f"service {label}: host must be a host id, got {self.host!r}")
-        if not 0 < self.start_timeout < math.inf:
-            raise ValueError(f"service {label}: start_timeout must be > 0 s")
-        for name in ("stop_timeout", "stable_threshold"):
-            value = getattr(self, name)
-            if not 0 <= value < math.inf:
-                raise ValueError(f"service {label}: {name} must be >= 0 s, got {value!r}")
-        if self.register_as is not None:
-            check_name(self.register_as)
-
-    @property
-    def describe_process(self) -> str:
-        """What the service runs, for reports: the entry id or the function's name."""
-        if isinstance(self.process, str):
-            return self.process
-        named = getattr(self.process, "__qualname__", None)
-        return named if isinstance(named, str) else type(self.process).__qualname__
-
-    @property
-    def label(self) -> str:
-        """``name``, else what the service runs."""
-        return self.name or self.describe_process
-
-    @classmethod
-    def from_registry(cls, registry: Registry, entry_id: str) -> ServiceSpec:
-        """Builds the spec of the ``process.service`` entry ``entry_id``.
-
-        Raises KeyError for an unknown entry and TypeError for an entry of another kind.
-        """
-        entry = registry.get_as(entry_id, ProcessService)
-        lifecycle = entry.lifecycle
-        policy = lifecycle.restart
-        return cls(
-            process=str(entry.process),
-            host=str(entry.host),
-            input=tuple(entry.input),
-            name=entry.id,
-            auto_start=lifecycle.auto_start,
-            start_timeout=lifecycle.start_timeout,
-            stop_timeout=lifecycle.stop_timeout,
-            stable_threshold=lifecycle.stable_threshold,
-            requires=tuple(str(required) for required in lifecycle.requires),
-            restart=RestartSpec(
-                initial_delay=policy.initial_delay,
-                max_delay=policy.max_delay,
-                backoff_factor=policy.backoff_factor,
-                jitter=policy.jitter,
-                max_attempts=policy.max_attempts,
-            ),
-            register_as=entry.id,
-        )
-
-
-def service_order(registry: Registry) -> list[str]:
-    """The ids of the services to start with the app, in start order.
-
-    Those are the ``auto_start`` services and every service they require (directly or not),
-    each after the services it requires, otherwise in load order. Stop them in reverse.
-    Raises ValueError naming the cycle when ``requires`` loops (a loaded registry has none).
-    """
-    services = {entry.id: entry for entry in registry.of_kind(ProcessService)}
-    order: list[str] = []
-    done: set[str] = set()
-
-    def visit(entry_id: str, path: list[str]) -> None:
-        if entry_id in done:
-            return
-        if entry_id in path:
-            cycle = [*path[path.index(entry_id) :], entry_id]
-            raise ValueError(f"requires cycle: {' -> '.join(cycle)}")
-        entry = services.get(entry_id)
-        if entry is None:
-            raise ValueError(f"{path[-1]} requires {entry_id}, which is not a process.service")
-        for required in entry.lifecycle.requires:
-            visit(str(required), [*path, entry_id])
-        done.add(entry_id)
-        order.append(entry_id)
-
-    for entry_id, entry in services.items():
-        if entry.lifecycle.auto_start:
-            visit(entry_id, [])
-    return order
 
 
 def start_service(
@@ -391,8 +180,7 @@ class _Manager:
         self.name = spec.label
         self.child: Pid | None = None
         self.started_at = 0.0
-        self.failures = 0
-        self.rng = random.Random()
+        self.backoff = Backoff(spec.restart, spec.stable_threshold)
 
     def report(self, action: Action, error: ProcessError | None = None, detail: str = "") -> None:
         report(
@@ -449,15 +237,13 @@ class _Manager:
         spawn fails). Returns False when CANCEL came first; raises ServiceGaveUp."""
         ran = time.monotonic() - self.started_at
         self.report("child_exit", error, f"failed after {ran:.3f}s")
+        backoff = self.backoff
         while True:
-            if ran >= self.spec.stable_threshold:
-                self.failures = 0
-            self.failures += 1
-            attempts = self.spec.restart.max_attempts
-            if attempts and self.failures >= attempts:
-                self.report("give_up", error, f"{self.failures} consecutive failures")
-                raise ServiceGaveUp(self.name, self.failures, error)
-            delay = self.spec.restart.delay(self.failures, self.rng)
+            backoff.fail(ran)
+            if backoff.exhausted:
+                self.report("give_up", error, f"{backoff.failures} consecutive failures")
+                raise ServiceGaveUp(self.name, backoff.failures, error)
+            delay = backoff.delay()
             self.child = None
             if not self.wait(delay):
                 return False
@@ -465,9 +251,9 @@ class _Manager:
                 self.spawn()
             except SpawnError as exc:
                 error, ran = ProcessError("spawn", str(exc)), 0.0
-                self.report("restart_failed", error, f"failure {self.failures} in a row")
+                self.report("restart_failed", error, f"failure {backoff.failures} in a row")
                 continue
-            detail = f"after {delay:.3f}s (failure {self.failures} in a row)"
+            detail = f"after {delay:.3f}s (failure {backoff.failures} in a row)"
             self.report("restarted", detail=detail)
             return True
 

@@ -13,6 +13,7 @@ entry).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wippy.actors import Launched, Pid, SpawnArgumentError, StartWatch, register_starter
@@ -23,47 +24,19 @@ from wippy.supervisors.supervisor import launch_supervisor
 
 if TYPE_CHECKING:
     from wippy.actors import Runtime
+    from wippy.config import Registry
 
 
-def _no_args(kind: str, entry_id: str, args: tuple[Any, ...]) -> None:
-    if args:
-        raise SpawnArgumentError(
-            f"cannot spawn {entry_id!r}: a {kind} takes no arguments, got {len(args)}"
-        )
+class _TreeStarter:
+    """Starts one kind of tree entry (``kind``) as its process: the spec is read from the
+    registry (``from_registry``) and handed to ``launcher`` (launch_supervisor or
+    launch_service)."""
 
-
-class SupervisorStarter:
-    """Starts a ``process.supervisor`` entry as its supervisor process."""
-
-    def launch(
-        self,
-        runtime: Runtime,
-        entry_id: str,
-        host_id: str,
-        args: tuple[Any, ...],
-        *,
-        parent: Pid | None,
-        monitor: bool,
-        name: str | None,
-        watches: tuple[StartWatch, ...],
-    ) -> Launched:
-        """Spawns the supervisor (see :func:`~wippy.supervisors.supervisor.launch_supervisor`).
-
-        Raises SpawnArgumentError for arguments, AlreadyStartedError when its name is taken.
-        """
-        _no_args("process.supervisor", entry_id, args)
-        registry = runtime.registry
-        assert registry is not None  # the entry was found in it
-        spec = SupervisorSpec.from_registry(registry, entry_id)
-        if name is not None:
-            spec = dataclasses.replace(spec, register_as=name)
-        return launch_supervisor(
-            runtime, spec, host_id, parent=parent, monitor=monitor, watches=watches
-        )
-
-
-class ServiceStarter:
-    """Starts a ``process.service`` entry as its service manager."""
+    def __init__(self, kind: str, from_registry: Callable[[Registry, str], Any],
+                 launcher: Callable[..., Launched]) -> None:
+        self._kind = kind
+        self._from_registry = from_registry
+        self._launcher = launcher
 
     def launch(
         self,
@@ -77,21 +50,29 @@ class ServiceStarter:
         name: str | None,
         watches: tuple[StartWatch, ...],
     ) -> Launched:
-        """Spawns the manager (see :func:`~wippy.supervisors.service.launch_service`).
+        """Spawns the supervisor or service manager of ``entry_id`` on ``host_id``.
 
         Raises SpawnArgumentError for arguments, AlreadyStartedError when its name is taken,
-        ServiceStartError when the manager cannot be spawned.
+        ServiceStartError when a service's manager cannot be spawned.
         """
-        _no_args("process.service", entry_id, args)
+        if args:
+            raise SpawnArgumentError(
+                f"cannot spawn {entry_id!r}: a {self._kind} takes no arguments, got {len(args)}"
+            )
         registry = runtime.registry
-        assert registry is not None
-        spec = ServiceSpec.from_registry(registry, entry_id)
+        assert registry is not None  # the entry was found in it
+        spec = self._from_registry(registry, entry_id)
         if name is not None:
             spec = dataclasses.replace(spec, register_as=name)
-        return launch_service(
+        return self._launcher(
             runtime, spec, host_id, parent=parent, monitor=monitor, watches=watches
         )
 
 
-register_starter(ProcessSupervisor, SupervisorStarter())
-register_starter(ProcessService, ServiceStarter())
+register_starter(
+    ProcessSupervisor,
+    _TreeStarter("process.supervisor", SupervisorSpec.from_registry, launch_supervisor),
+)
+register_starter(
+    ProcessService, _TreeStarter("process.service", ServiceSpec.from_registry, launch_service)
+)

@@ -37,24 +37,16 @@ no race between them; a name taken by some other process makes the start fail.
 
 from __future__ import annotations
 
-import logging
-import math
-import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from wippy.actors import (
     CANCEL,
     EXIT,
     LINK_DOWN,
-    SHUTDOWN_KIND,
     Event,
-    HostQueueFull,
-    HostStoppedError,
-    HostUnavailableError,
     Launched,
     Message,
     NameTakenError,
@@ -62,70 +54,31 @@ from wippy.actors import (
     Process,
     ProcessError,
     Shutdown,
-    SpawnError,
     StartWatch,
-    await_launched,
     process_role,
 )
-from wippy.config.supervisor import ProcessSupervisor
-from wippy.supervisors.children import await_exit, request_stop, spawn_child, stop_child
+from wippy.supervisors.child_start import ChildRecord, ChildStartFailed, start_child
+from wippy.supervisors.children import await_exit, request_stop, stop_child
 from wippy.supervisors.errors import AlreadyStartedError, SupervisorError, SupervisorStartError
+from wippy.supervisors.protocol import CALL_TOPIC, ChildCounts, ChildInfo, ChildState
 from wippy.supervisors.reports import Action, SupervisionReport, report
-from wippy.supervisors.spec import ChildSpec, SupervisorSpec
+from wippy.supervisors.requests import SupervisorRequests
+from wippy.supervisors.restarts import RestartIntensity, wants_restart
+from wippy.supervisors.spec import SupervisorSpec
 
 if TYPE_CHECKING:
     from wippy.actors import Runtime
 
-logger = logging.getLogger("wippy.supervisors")
-
-_UNAVAILABLE = (HostUnavailableError, HostStoppedError, HostQueueFull)
-"""Spawn errors after which a child's ``fallback_hosts`` are tried."""
-
-CALL_TOPIC = "$supervisor"
-"""Topic of request messages: payload ``(request name, args tuple, Future)``."""
-
-ChildState = Literal["running", "restarting", "stopped"]
-
-
-@dataclass(frozen=True)
-class ChildInfo:
-    """One row of :meth:`Supervisor.which_children`.
-
-    The child's ``id``, its ``pid`` (None unless running), its ``state``, whether it is a
-    ``"worker"`` or a ``"supervisor"``, what it runs (``process``), and how many times this
-    supervisor has restarted it (``restarts``, for operators: ``wippy ps`` shows it).
-    """
-
-    id: str
-    pid: Pid | None
-    state: ChildState
-    type: Literal["worker", "supervisor"]
-    process: str
-    restarts: int = 0
-
-
-@dataclass(frozen=True)
-class ChildCounts:
-    """:meth:`Supervisor.count_children`: child ``specs``, ``active`` (running) children, and
-    how many of the specs are ``supervisors`` and ``workers``."""
-
-    specs: int
-    active: int
-    supervisors: int
-    workers: int
-
-
-@dataclass(eq=False)
-class _Child:
-    spec: ChildSpec
-    args: tuple[Any, ...]
-    pid: Pid | None = None
-    restarting: bool = False
-    restarts: int = 0
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
+__all__ = [
+    "CALL_TOPIC",
+    "ChildCounts",
+    "ChildInfo",
+    "ChildState",
+    "StartOutcome",
+    "SupervisorProcess",
+    "launch_supervisor",
+    "supervisor_main",
+]
 
 
 @dataclass(eq=False)
@@ -135,13 +88,6 @@ class _Stop(Exception):
     error: BaseException | None
     action: Action = "shutdown"
     detail: str = ""
-
-
-class _StartFailed(Exception):
-    def __init__(self, child_id: str, error: ProcessError) -> None:
-        super().__init__(f"{child_id}: {error}")
-        self.child_id = child_id
-        self.error = error
 
 
 @dataclass(eq=False)
@@ -164,8 +110,9 @@ class StartOutcome:
         )
 
 
-class SupervisorProcess:
-    """The state of one running supervisor; :meth:`run` is its whole life."""
+class SupervisorProcess(SupervisorRequests):
+    """The state of one running supervisor; :meth:`run` is its whole life (the requests it
+    answers are those of :class:`~wippy.supervisors.requests.SupervisorRequests`)."""
 
     def __init__(
         self, proc: Process, runtime: Runtime, spec: SupervisorSpec, parent: Pid | None
@@ -175,10 +122,10 @@ class SupervisorProcess:
         self._spec = spec
         self._parent = parent
         self._name = spec.name or f"supervisor {proc.pid}"
-        self._children: list[_Child] = []
-        self._by_pid: dict[Pid, _Child] = {}
-        self._restarts: deque[float] = deque()
-        self._retry: list[_Child] = []
+        self._children: list[ChildRecord] = []
+        self._by_pid: dict[Pid, ChildRecord] = {}
+        self._intensity = RestartIntensity(spec.intensity, spec.period)
+        self._retry: list[ChildRecord] = []
         """Children whose restart failed, to try again (in order) once the mailbox is empty."""
 
     # -- life -------------------------------------------------------------------------------
@@ -191,10 +138,10 @@ class SupervisorProcess:
         try:
             if not self._spec.is_simple:
                 for child_spec in self._spec.children:
-                    child = _Child(child_spec, child_spec.args)
+                    child = ChildRecord(child_spec, child_spec.args)
                     self._children.append(child)
                     self._start(child)
-        except _StartFailed as exc:
+        except ChildStartFailed as exc:
             self._children = [c for c in self._children if c.pid is not None]
             self._stop_all()
             error = SupervisorStartError(self._name, exc.child_id, exc.error)
@@ -240,10 +187,10 @@ class SupervisorProcess:
 
     # -- exits and restarts -------------------------------------------------------------------
 
-    def _on_child_exit(self, child: _Child, event: Event) -> None:
+    def _on_child_exit(self, child: ChildRecord, event: Event) -> None:
         error = event.error
         self._report("child_exit", child, event.pid, error, "" if error else "normal exit")
-        if self._wants_restart(child.spec, error):
+        if wants_restart(child.spec, error):
             self._restart(child)
             return
         if child.spec.restart == "temporary" or self._spec.is_simple:
@@ -251,15 +198,7 @@ class SupervisorProcess:
         if child.spec.significant:
             self._auto_shutdown(child)
 
-    @staticmethod
-    def _wants_restart(spec: ChildSpec, error: ProcessError | None) -> bool:
-        if spec.restart == "permanent":
-            return True
-        if spec.restart == "transient":
-            return error is not None and error.kind != SHUTDOWN_KIND
-        return False
-
-    def _auto_shutdown(self, child: _Child) -> None:
+    def _auto_shutdown(self, child: ChildRecord) -> None:
         mode = self._spec.auto_shutdown
         if mode == "any_significant" or (
             mode == "all_significant"
@@ -269,19 +208,11 @@ class SupervisorProcess:
             raise _Stop(Shutdown(f"auto_shutdown: {reason}"), "auto_shutdown", reason)
 
     def _add_restart(self) -> None:
-        now = time.monotonic()
-        restarts = self._restarts
-        restarts.append(now)
-        while restarts and restarts[0] < now - self._spec.period:
-            restarts.popleft()
-        if len(restarts) > self._spec.intensity:
-            detail = (
-                f"reached max restart intensity ({self._spec.intensity} restarts "
-                f"in {self._spec.period:g}s)"
-            )
+        if self._intensity.add():
+            detail = self._intensity.describe()
             raise _Stop(Shutdown(detail), "give_up", detail)
 
-    def _restart(self, child: _Child) -> None:
+    def _restart(self, child: ChildRecord) -> None:
         self._add_restart()
         strategy = self._spec.strategy
         if strategy in ("one_for_one", "simple_one_for_one"):
@@ -298,11 +229,11 @@ class SupervisorProcess:
                     self._children.remove(other)
         self._start_in_order(todo)
 
-    def _start_in_order(self, todo: list[_Child]) -> None:
+    def _start_in_order(self, todo: list[ChildRecord]) -> None:
         for position, child in enumerate(todo):
             try:
                 self._start(child)
-            except _StartFailed as exc:
+            except ChildStartFailed as exc:
                 for waiting in todo[position:]:
                     waiting.restarting = True
                     if waiting not in self._retry:
@@ -321,71 +252,27 @@ class SupervisorProcess:
 
     # -- starting and stopping children ---------------------------------------------------
 
-    def _start(self, child: _Child) -> None:
+    def _start(self, child: ChildRecord) -> None:
         """Starts ``child`` and waits until it counts as started (see the module
-        documentation); raises _StartFailed with its id and the reason."""
+        documentation); raises ChildStartFailed with its id and the reason."""
         child.restarting = False
-        spec = child.spec
-        hosts = (spec.host or self._spec.host, *spec.fallback_hosts)
-        process = spec.process
-        proc = self._proc
-        try:
-            if isinstance(process, str):
-                nested = self._registry_supervisor(process)
-                if nested is not None:
-                    process = nested
-            for index, host in enumerate(hosts):
-                try:
-                    if isinstance(process, SupervisorSpec):
-                        nested_spec = process.as_child(spec.name, simple=self._spec.is_simple)
-                        launched = launch_supervisor(
-                            self._runtime, nested_spec, host, parent=proc.pid, monitor=True,
-                            link=True, watches=(StartWatch(proc.pid, ack=True),),
-                        )
-                        pid, ack, supervisor = launched.pid, True, True
-                    else:
-                        ack, supervisor = spec.ack, False
-                        pid = spawn_child(proc, process, host, child.args, spec.name, ack)
-                    break
-                except _UNAVAILABLE as exc:
-                    if index == len(hosts) - 1:
-                        raise
-                    logger.info("%s: host %s cannot take child %r (%s); trying %s", self._name,
-                                host, child.id, exc, hosts[index + 1])
-        except NameTakenError as exc:
-            raise _StartFailed(child.id, ProcessError("name_taken", str(exc))) from exc
-        except (SpawnError, ValueError, TypeError) as exc:
-            raise _StartFailed(child.id, ProcessError.from_exception(exc)) from exc
-        timeout = spec.start_time(supervisor)
-
-        def failed(event: Event | None) -> _StartFailed:
-            if event is None:
-                waited = "its ready() ack" if ack else "its start"
-                error = ProcessError("timeout", f"waited {timeout:g}s for {waited}; terminated")
-            else:
-                error = event.error or ProcessError("start_failed", "exited before it started")
-            return _StartFailed(child.id, error)
-
-        waiting = Launched(pid, None if math.isinf(timeout) else timeout, failed, ack=ack)
-        await_launched(self._runtime, proc, waiting, link=False)  # linked from the spawn
+        pid = start_child(
+            self._proc, self._runtime, child, self._spec, self._name, self._launch_nested
+        )
         child.pid = pid
         self._by_pid[pid] = child
 
-    def _is_registry_supervisor(self, entry_id: str) -> bool:
-        registry = self._runtime.registry
-        return (
-            registry is not None
-            and entry_id in registry
-            and isinstance(registry.get(entry_id), ProcessSupervisor)
+    def _launch_nested(self, spec: SupervisorSpec, host: str) -> Pid:
+        """Spawns a nested supervisor on ``host``: linked to and monitored by this one, its
+        start watched with an ack."""
+        proc = self._proc
+        launched = launch_supervisor(
+            self._runtime, spec, host, parent=proc.pid, monitor=True,
+            link=True, watches=(StartWatch(proc.pid, ack=True),),
         )
+        return launched.pid
 
-    def _registry_supervisor(self, entry_id: str) -> SupervisorSpec | None:
-        registry = self._runtime.registry
-        if registry is None or not self._is_registry_supervisor(entry_id):
-            return None
-        return SupervisorSpec.from_registry(registry, entry_id)
-
-    def _stop_child(self, child: _Child) -> None:
+    def _stop_child(self, child: ChildRecord) -> None:
         pid = child.pid
         if pid is None:
             return
@@ -430,105 +317,12 @@ class SupervisorProcess:
         except Exception as exc:  # a malformed request must not take the supervisor down
             future.set_exception(SupervisorError("badarg", f"{name}: {type(exc).__name__}: {exc}"))
 
-    def _find(self, key: str | Pid) -> _Child:
-        for child in self._children:
-            if (isinstance(key, Pid) and child.pid == key) or child.id == key:
-                return child
-        raise SupervisorError("not_found", f"{self._name}: no child {key!r}")
-
-    def _not_simple(self, request: str) -> None:
-        if self._spec.is_simple:
-            raise SupervisorError(
-                "simple_one_for_one", f"{request} is not supported by simple_one_for_one"
-            )
-
-    def _call_which_children(self) -> list[ChildInfo]:
-        return [self._info(child) for child in self._children]
-
-    def _info(self, child: _Child) -> ChildInfo:
-        state: ChildState = (
-            "running" if child.pid is not None else "restarting" if child.restarting else "stopped"
-        )
-        kind: Literal["worker", "supervisor"] = "supervisor" if self._is_sup(child) else "worker"
-        return ChildInfo(child.id, child.pid, state, kind, child.spec.describe(), child.restarts)
-
-    def _is_sup(self, child: _Child) -> bool:
-        process = child.spec.process
-        return isinstance(process, SupervisorSpec) or (
-            isinstance(process, str) and self._is_registry_supervisor(process)
-        )
-
-    def _call_count_children(self) -> ChildCounts:
-        supervisors = sum(1 for c in self._children if self._is_sup(c))
-        active = sum(1 for c in self._children if c.pid is not None)
-        specs = 1 if self._spec.is_simple else len(self._children)
-        return ChildCounts(specs, active, supervisors, len(self._children) - supervisors)
-
-    def _call_start_child(self, spec_or_args: ChildSpec | tuple[Any, ...]) -> Pid:
-        if self._spec.is_simple:
-            if isinstance(spec_or_args, ChildSpec):
-                raise SupervisorError(
-                    "simple_one_for_one", "start_child of simple_one_for_one takes arguments"
-                )
-            template = self._spec.children[0]
-            child = _Child(template, template.args + tuple(spec_or_args))
-        else:
-            if not isinstance(spec_or_args, ChildSpec):
-                raise SupervisorError("badarg", "start_child needs a ChildSpec")
-            if spec_or_args.significant and self._spec.auto_shutdown == "never":
-                raise SupervisorError(
-                    "badarg", f"child {spec_or_args.id!r} is significant but auto_shutdown is never"
-                )
-            for existing in self._children:
-                if existing.id == spec_or_args.id:
-                    reason = "already_started" if existing.pid is not None else "already_present"
-                    raise SupervisorError(reason, f"child {existing.id!r} is {reason}")
-            child = _Child(spec_or_args, spec_or_args.args)
-        try:
-            self._start(child)
-        except _StartFailed as exc:
-            raise SupervisorError("start_failed", f"child {exc.child_id!r}: {exc.error}") from None
-        self._children.append(child)
-        return _pid_of(child)
-
-    def _call_terminate_child(self, key: str | Pid) -> None:
-        if self._spec.is_simple and not isinstance(key, Pid):
-            raise SupervisorError("simple_one_for_one", "terminate_child takes a pid here")
-        child = self._find(key)
-        self._stop_child(child)
-        child.restarting = False
-        if child.spec.restart == "temporary" or self._spec.is_simple:
-            self._children.remove(child)
-
-    def _call_restart_child(self, child_id: str) -> Pid:
-        self._not_simple("restart_child")
-        child = self._find(child_id)
-        self._check_stopped(child)
-        try:
-            self._start(child)
-        except _StartFailed as exc:
-            raise SupervisorError("start_failed", f"child {exc.child_id!r}: {exc.error}") from None
-        return _pid_of(child)
-
-    def _call_delete_child(self, child_id: str) -> None:
-        self._not_simple("delete_child")
-        child = self._find(child_id)
-        self._check_stopped(child)
-        self._children.remove(child)
-
-    @staticmethod
-    def _check_stopped(child: _Child) -> None:
-        if child.pid is not None:
-            raise SupervisorError("running", f"child {child.id!r} is running")
-        if child.restarting:
-            raise SupervisorError("restarting", f"child {child.id!r} is restarting")
-
     # -- reports ------------------------------------------------------------------------------
 
     def _report(
         self,
         action: Action,
-        child: _Child | None = None,
+        child: ChildRecord | None = None,
         pid: Pid | None = None,
         error: ProcessError | None = None,
         detail: str = "",
@@ -545,11 +339,6 @@ class _StartFailedExit(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _pid_of(child: _Child) -> Pid:
-    assert child.pid is not None
-    return child.pid
 
 
 @process_role("supervisor")
