@@ -279,7 +279,8 @@ def live_processes(counts: tuple[int, ...], sizes: Sizes, use_erlang: bool) -> l
             f"live suspended WASM processes, {n:,}",
             "KiB/process",
             "lower",
-            Goal(f"under 40 KiB each; all {n:,} fit (issue #12)", partial(_live_goal, n, wippy_runs)),
+            Goal(f"under 40 KiB each; all {n:,} fit (issue #12)",
+                 partial(_live_goal, n, wippy_runs)),
             bound=Bound(low=0.0, why_low="below zero (memory was freed during the count)"),
         )
         measure(scenario, columns, sizes.live_rounds, warmup=0)
