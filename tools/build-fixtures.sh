@@ -208,6 +208,20 @@ say "rustc     tests/fixtures/wasm/wasi_rust.rs -> tests/fixtures/wasm/wasi_rust
     --remap-path-prefix "$FIX=." -o "$FIX/wasi_rust.wasm" wasi_rust.rs)
 finish "$FIX/wasi_rust.wasm"
 
+# A wippy:process guest in Rust: the crate guest/rust/wippy-process as an rlib, then the guest
+# as a cdylib linked against it (plain rustc, no cargo: nothing is fetched).
+RUST_FLAGS=(--edition 2021 --target wasm32-wasi -C opt-level=s -C panic=abort -C codegen-units=1)
+say "rustc     guest/rust/wippy-process -> libwippy_process.rlib (wasm32-wasi)"
+"$RUSTC" "${RUST_FLAGS[@]}" --crate-type rlib --crate-name wippy_process \
+    --remap-path-prefix "$ROOT=." -o "$BUILD/libwippy_process.rlib" \
+    "$ROOT/guest/rust/wippy-process/src/lib.rs"
+say "rustc     tests/fixtures/wasm/rust_actor.rs -> tests/fixtures/wasm/rust_actor.wasm (wasm32-wasi)"
+(cd "$FIX" && "$RUSTC" "${RUST_FLAGS[@]}" --crate-type cdylib -C strip=symbols -C lto=fat \
+    --extern "wippy_process=$BUILD/libwippy_process.rlib" \
+    --remap-path-prefix "$FIX=." --remap-path-prefix "$ROOT=." \
+    -o "$FIX/rust_actor.wasm" rust_actor.rs)
+finish "$FIX/rust_actor.wasm"
+
 c_bare "$FIX/types.c" "$BUILD/types_core.wasm"
 component "$BUILD/types_core.wasm" "$FIX/types.wit" "$FIX/types.wasm"
 
