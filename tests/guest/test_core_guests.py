@@ -126,8 +126,13 @@ def test_a_guest_handles_cancel_within_its_grace(gme: Process) -> None:
 def test_a_guest_waiting_in_receive_is_terminated_at_once(guest_rt: Runtime,
                                                           gme: Process) -> None:
     pid = gme.spawn_monitored("test:core_wait", GHOST, -1)
-    wait_until(lambda: guest_rt.host_stats(GHOST).running >= 1)
-    time.sleep(0.05)
+
+    def suspended_in_receive() -> bool:
+        info = {p.pid: p for p in guest_rt.processes()}.get(pid)
+        return info is not None and (info.state, info.on) == ("suspended", "receive")
+
+    wait_until(suspended_in_receive)
+    assert guest_rt.host_stats(GHOST).running == 0  # waiting, it holds no worker
     started = time.monotonic()
     gme.terminate(pid)
     event = exit_of(gme, pid)
