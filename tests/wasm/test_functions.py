@@ -177,6 +177,7 @@ def test_fuel_is_a_budget_per_call(wasm_runtime: WasmRuntime, tmp_path: Path) ->
     spin = make(wasm_runtime, tmp_path, fn_wasm("s", "spin", limits={"fuel": 100_000},
                                                 pool={"type": "lazy", "max_size": 1}))
     assert [spin.call(10_000) for _ in range(5)] == [10_000] * 5  # ~60% of the budget each
+    assert spin.stats().created == 1  # one instance, its fuel refilled before each call
     with pytest.raises(FuelExhausted, match=r"^t:s: fuel budget of 100000 exhausted"):
         spin.call(100_000)
 
