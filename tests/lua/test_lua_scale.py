@@ -54,3 +54,21 @@ def test_ten_thousand_lua_processes_wait_in_receive_holding_no_thread(tmp_path: 
             assert isinstance(item, Event) and item.error is None, item
             values[item.pid] = item.value
         assert [values[pid] for pid in pids] == [1001 * i for i in range(COUNT)]
+
+
+def test_a_lua_process_is_listed_as_lua_suspended_in_receive(tmp_path: Path) -> None:
+    with lua_app(tmp_path, WAITER) as rt, rt.process() as me:
+        pid = me.spawn_monitored("t:waiter", HOST, 1)
+
+        def listed() -> tuple[str, str, str | None] | None:
+            info = {p.pid: p for p in rt.processes()}.get(pid)
+            return None if info is None else (info.kind, info.state, info.on)
+
+        deadline = time.monotonic() + 10
+        while listed() != ("lua", "suspended", "receive"):
+            assert time.monotonic() < deadline, listed()
+            time.sleep(0.01)
+        assert rt.counters().spawns.get((HOST, "lua")) == 1
+        assert me.send(pid, "go", 41)
+        event = me.receive(timeout=10)
+        assert isinstance(event, Event) and event.pid == pid and event.value == 42, event

@@ -43,7 +43,7 @@ def process_role(role: str) -> Callable[[F], F]:
 class ProcessInfo:
     """One live process as :meth:`Runtime.processes <wippy.actors.Runtime.processes>` sees it.
 
-    ``kind`` is ``wasm``, ``function``, ``handle`` or a role (``supervisor``, ``service``).
+    ``kind`` is ``wasm``, ``lua``, ``function``, ``handle`` or a role (``supervisor``, ``service``).
     ``state`` is ``running`` (a worker or its own thread runs it now), ``runnable`` (in its
     host's run queue), ``suspended`` (``on`` says on what: ``receive``, ``sleep``, ``host call``,
     ``thread`` for a blocking body on a thread of its own) or ``starting`` (not started yet).

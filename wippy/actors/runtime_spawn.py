@@ -202,7 +202,8 @@ class Spawning:
             )
 
         cost = STEPPED_MAPS if program.steppable else THREAD_MAPS
-        return self._spawn(host, "wasm", cost, make_body, parent, monitor, link, name, watches)
+        kind = getattr(program, "process_kind", "wasm")  # "lua" for a Lua program
+        return self._spawn(host, kind, cost, make_body, parent, monitor, link, name, watches)
 
     def _spawn(
         self,

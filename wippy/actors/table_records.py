@@ -48,7 +48,7 @@ class ProcessRecord:
 
     pid: Pid
     kind: str
-    """"function", "wasm" or "handle" (a Python-side :class:`~wippy.actors.Process`)."""
+    """"function", "wasm", "lua" or "handle" (a Python-side :class:`~wippy.actors.Process`)."""
     mailbox: Mailbox = field(default_factory=Mailbox)
     monitors: set[Pid] = field(default_factory=set)
     """Processes that monitor this one."""

@@ -76,6 +76,7 @@ class LuaProgram(Program):
 
     steppable = True
     observes_cancel = True
+    process_kind = "lua"  # how ps, metrics and rt.processes() name its processes
     may_block = True  # funcs.call and spawning a module that compiles block the worker
 
     def __init__(self, entry: LuaEntry) -> None:
