@@ -166,3 +166,16 @@ def test_the_readme_example_builds_as_written_and_plays_pong(
             assert expect(me, 10, topic="pong").payload == ({"n": n},)
         me.cancel(pid)
         assert exit_of(me, pid).value == 3
+
+
+def test_data_larger_than_the_guests_memory_reaches_it_and_comes_back(me: Process) -> None:
+    """The guest's allocator grows its linear memory past what it started with, so the memory
+    is moved to a larger slot between its host calls; the calls after that must read and
+    write it where it is now."""
+    pid = me.spawn_monitored("test:rust_serve", GHOST)
+    for size in (3 << 20, 9 << 20):
+        big = bytes(range(256)) * (size // 256)
+        assert call(me, pid, "echo", big) == big
+    assert call(me, pid, "echo", "small again") == "small again"
+    me.cancel(pid)
+    exit_of(me, pid)

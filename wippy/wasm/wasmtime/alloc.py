@@ -212,6 +212,9 @@ class _Memory:
     maximum: int
 
 
+_made_here = threading.local()
+
+
 class MemoryPool:
     """wasmtime's host memory creator: linear memories in power-of-two size classes."""
 
@@ -284,7 +287,24 @@ class MemoryPool:
         with self._lock:
             key = next(self._keys)
             self._memories[key] = memory
+        made = getattr(_made_here, "memories", None)
+        if made is not None:
+            made.append(memory)
         return key
+
+    @staticmethod
+    def capture() -> list[Any]:
+        """Starts collecting the records of the memories made on this thread (until
+        :meth:`end_capture`); returns the list they are added to. Each record's ``addr`` and
+        ``size`` follow the memory as it grows or moves."""
+        made: list[Any] = []
+        _made_here.memories = made
+        return made
+
+    @staticmethod
+    def end_capture() -> None:
+        """Stops collecting on this thread."""
+        _made_here.memories = None
 
     def _grow(self, memory: _Memory, new_size: int) -> None:
         if new_size > memory.maximum:

@@ -67,6 +67,12 @@ class CoreProgram(Program):
             e.name == "_initialize" and isinstance(e.type, wasmtime.FuncType)
             for e in module.exports
         )
+        # With no imported memory, a `memory` export is a memory the instance makes itself: if it
+        # makes exactly one, that is the one host calls read (see Guard.memory).
+        self.owns_exported_memory = not any(
+            isinstance(i.type, wasmtime.MemoryType) for i in module.imports
+        ) and any(e.name == "memory" and isinstance(e.type, wasmtime.MemoryType)
+                  for e in module.exports)
         self._module = module
         self._lock = threading.Lock()
         self._live_pre: Any = None
@@ -160,7 +166,13 @@ class CoreInstance(StoreInstance):
         self._results = (ffi.wasmtime_val_t * max(len(program.result_types), 1))()
         try:
             self.guard.reset(limits.max_execution)
-            self._raw = self._instantiate()
+            made = program.engine.memories.capture()
+            try:
+                self._raw = self._instantiate()
+            finally:
+                program.engine.memories.end_capture()
+            if program.owns_exported_memory and len(made) == 1:
+                self.guard.memory = made[0]
             self.instance = wasmtime.Instance._from_raw(self._raw)
             self._func = self._export(spec.method)
             if program.has_initialize:

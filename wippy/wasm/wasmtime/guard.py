@@ -38,8 +38,9 @@ class Guard:
     host call it waits in, and what its host calls raised."""
 
     __slots__ = (
-        "_wake", "cache", "context", "deadline", "host_error", "in_call", "pending", "slice",
-        "slice_end", "state", "stdin", "stepping", "stop_reason", "stop_requested", "waker",
+        "_wake", "cache", "context", "deadline", "host_error", "in_call", "memory", "pending",
+        "slice", "slice_end", "state", "stdin", "stepping", "stop_reason", "stop_requested",
+        "waker",
     )
 
     def __init__(self) -> None:
@@ -66,6 +67,10 @@ class Guard:
         """What host interfaces see as the calling guest (given to ``instantiate``)."""
         self.state: dict[str, Any] = {}
         """Host interfaces' per-guest data (:attr:`~wippy.wasm.spec.HostCall.state`)."""
+        self.memory: Any = None
+        """The pool's record (``addr``, ``size``) of the linear memory the guest exports as
+        ``memory``, when it is known to be that one; host calls then read the guest's memory
+        without asking wasmtime where it is (None: they ask)."""
 
     @property
     def wake(self) -> threading.Event:

@@ -28,17 +28,20 @@ class _GuestMemory:
     """One guest's ``memory`` export, bounds-checked; rebound to each host call's caller (its
     base and size are read on first use in the call: the memory may have grown or moved)."""
 
-    __slots__ = ("_base", "_caller", "_context", "_item", "_size")
+    __slots__ = ("_base", "_caller", "_context", "_item", "_record", "_size")
 
     def __init__(self) -> None:
         self._caller: Any = None
         self._context: Any = None
         self._item: Any = None
+        self._record: Any = None
         self._base = -1
         self._size = 0
 
-    def rebind(self, caller: Any) -> None:
+    def rebind(self, caller: Any, record: Any) -> None:
+        """Binds to one host call; ``record`` is the guard's memory record (see Guard.memory)."""
         self._caller = caller
+        self._record = record
         self._base = -1
 
     def _refresh(self) -> None:
@@ -56,14 +59,20 @@ class _GuestMemory:
         self._size = int(ffi.wasmtime_memory_data_size(self._context, memory))
 
     def _address(self, ptr: int, length: int) -> int:
-        if self._base < 0:
-            self._refresh()
-        if ptr < 0 or length < 0 or ptr + length > self._size:
+        record = self._record
+        if record is not None:  # the pool's record follows the memory as it grows or moves
+            base: int = record.addr
+            size: int = record.size
+        else:
+            if self._base < 0:
+                self._refresh()
+            base, size = self._base, self._size
+        if ptr < 0 or length < 0 or ptr + length > size:
             raise GuestMemoryError(
                 f"guest memory access out of bounds: {length} bytes at {ptr} "
-                f"(memory is {self._size} bytes)"
+                f"(memory is {size} bytes)"
             )
-        return self._base + ptr
+        return base + ptr
 
     def read(self, ptr: int, length: int) -> bytes:
         return ctypes.string_at(self._address(ptr, length), length)
@@ -80,7 +89,7 @@ def _host_call(guard: Guard, caller: Any) -> HostCall:
     call: HostCall | None = cache.get("host_call")
     if call is None:
         call = cache["host_call"] = HostCall(guard.context, _GuestMemory(), guard.state)
-    call.memory.rebind(caller)  # type: ignore[attr-defined]
+    call.memory.rebind(caller, guard.memory)  # type: ignore[attr-defined]
     return call
 
 
