@@ -18,10 +18,11 @@ from pathlib import Path
 import yaml
 
 import wippy
-from wippy.actors import Event, Message, Pid, Process, Runtime
+from wippy.actors import Event, Message, Runtime
 
 from .apps import FIXTURES, WORKER
 from .harness import WIPPY, Goal, Scenario, Sizes, measure, per_op_us
+from .messaging import flood, receive_all
 
 MAIN = "bench:main"  # node 0
 EDGE = "bench:edge"  # node 1
@@ -29,20 +30,6 @@ COMPUTE = "bench:compute"
 SLEEPER = "bench:sleeper"
 KEYS = ("cluster_msgs_0to1", "cluster_msgs_1to0", "cluster_spawn_local", "cluster_spawn_remote",
         "cluster_node_loss")
-
-
-def _receive_all(proc: Process, parent: Pid, total: int) -> int:
-    for _ in range(total):
-        proc.receive()
-    proc.send(parent, "done")
-    return total
-
-
-def _flood(proc: Process, target: Pid, total: int) -> int:
-    proc.receive(topic="go")
-    for i in range(total):
-        proc.send(target, "m", i)
-    return total
 
 
 @contextmanager
@@ -75,8 +62,8 @@ def _cluster_app() -> Iterator[Runtime]:
 
 def _messages(rt: Runtime, sender_host: str, receiver_host: str, total: int) -> float:
     with rt.process() as me:
-        receiver = me.spawn_function(_receive_all, receiver_host, me.self, total)
-        sender = me.spawn_function(_flood, sender_host, receiver, total)
+        receiver = me.spawn_function(receive_all, receiver_host, me.self, total)
+        sender = me.spawn_function(flood, sender_host, receiver, total)
         time.sleep(0.05)  # both are waiting now
         started = time.perf_counter()
         me.send(sender, "go")

@@ -19,14 +19,16 @@ SENDERS = (1, 100)
 TIMEOUT = 120.0  # seconds a round may take before it counts as failed
 
 
-def _receiver(proc: Process, parent: Pid, total: int) -> int:
+def receive_all(proc: Process, parent: Pid, total: int) -> int:
+    """Receives ``total`` messages, then tells ``parent`` "done"."""
     for _ in range(total):
         proc.receive()
     proc.send(parent, "done")
     return total
 
 
-def _sender(proc: Process, target: Pid, count: int) -> None:
+def flood(proc: Process, target: Pid, count: int) -> None:
+    """Waits for "go", then sends ``count`` messages to ``target``."""
     proc.receive(topic="go")
     for i in range(count):
         proc.send(target, "m", i)
@@ -36,13 +38,13 @@ def _wippy_round(rt: Runtime, senders: int, total: int) -> float:
     per_sender = total // senders
     total = per_sender * senders
     with rt.process() as me:
-        receiver = me.spawn_function(_receiver, HOST, me.self, total)
+        receiver = me.spawn_function(receive_all, HOST, me.self, total)
         if senders == 1:
             started = time.perf_counter()
             for i in range(total):
                 me.send(receiver, "m", i)
         else:
-            pids = [me.spawn_function(_sender, HOST, receiver, per_sender) for _ in range(senders)]
+            pids = [me.spawn_function(flood, HOST, receiver, per_sender) for _ in range(senders)]
             started = time.perf_counter()
             for pid in pids:
                 me.send(pid, "go")

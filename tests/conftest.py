@@ -14,6 +14,7 @@ from tests.actors.actor_helpers import HOST, wippy_threads
 from tools.fixture_manifest import pinned
 from wippy.actors import Process, Runtime
 from wippy.wasm import Program, WasmRuntime
+from wippy.wasm.wasmtime.engine import WasmtimeEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "wasm"
@@ -58,6 +59,17 @@ def wasm_runtime(wasm_cache_dir: Path) -> Iterator[WasmRuntime]:
     """A real WebAssembly runtime, closed after the test."""
     with WasmRuntime(cache_dir=wasm_cache_dir) as runtime:
         yield runtime
+
+
+@pytest.fixture
+def core_engine() -> Iterator[WasmtimeEngine]:
+    """A wasmtime engine of its own (no compile cache), closed after the test: for programs made
+    straight from it (tests/wasm/core_programs.py)."""
+    engine = WasmtimeEngine(None)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 @pytest.fixture

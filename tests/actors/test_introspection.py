@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.actors.actor_helpers import HOST, expect, expect_event, wait_until
-from tests.conftest import FIXTURES
+from tests.wasm.core_programs import program
 from wippy.actors import EXIT, SUPERVISION, Message, Pid, Process, ProcessInfo, Runtime
 from wippy.wasm.spec import (
     HostCall,
     HostFunc,
     HostInterface,
     LimitSpec,
-    ProgramSpec,
     Wait,
-    WasiSpec,
 )
-from wippy.wasm.wasmtime.core import CoreProgram
 from wippy.wasm.wasmtime.engine import WasmtimeEngine
 
 WASI = frozenset({"wasi:cli", "wasi:clocks"})
-
-
-@pytest.fixture
-def engine() -> Iterator[WasmtimeEngine]:
-    eng = WasmtimeEngine(None)
-    try:
-        yield eng
-    finally:
-        eng.close()
-
-
-def program(
-    engine: WasmtimeEngine, name: str, method: str, *, imports: frozenset[str] = frozenset(),
-    limits: LimitSpec | None = None, interfaces: tuple[HostInterface, ...] = (),
-) -> CoreProgram:
-    spec = ProgramSpec(
-        entry_id=f"t:{method}", wasm=(FIXTURES / name).read_bytes(), digest="sha256:-",
-        method=method, imports=imports, wasi=WasiSpec(), limits=limits or LimitSpec(),
-        host_interfaces=interfaces,
-    )
-    prog = engine.program(spec)
-    assert isinstance(prog, CoreProgram)
-    return prog
 
 
 def info(rt: Runtime, pid: Pid) -> ProcessInfo:
@@ -61,9 +32,9 @@ def state_of(rt: Runtime, pid: Pid) -> tuple[str, str | None]:
 
 
 def test_a_sleeping_guest_is_suspended_on_sleep(
-    rt: Runtime, me: Process, engine: WasmtimeEngine
+    rt: Runtime, me: Process, core_engine: WasmtimeEngine
 ) -> None:
-    rt.add_program("t:sleep", program(engine, "steps.wasm", "sleep", imports=WASI))
+    rt.add_program("t:sleep", program(core_engine, "steps.wasm", "sleep", imports=WASI))
     pid = me.spawn_monitored("t:sleep", HOST, 10_000)
     wait_until(lambda: state_of(rt, pid) == ("suspended", "sleep"))
     found = info(rt, pid)
@@ -75,7 +46,7 @@ def test_a_sleeping_guest_is_suspended_on_sleep(
 
 
 def test_a_guest_waiting_in_a_host_call_and_one_in_receive(
-    rt: Runtime, me: Process, engine: WasmtimeEngine
+    rt: Runtime, me: Process, core_engine: WasmtimeEngine
 ) -> None:
     release = Wait()
 
@@ -92,7 +63,7 @@ def test_a_guest_waiting_in_a_host_call_and_one_in_receive(
     interface = HostInterface("wippy_test", "wippy_test", {
         "wait": HostFunc(("i32",), ("i32",), wait), "fail": HostFunc(("i32",), ("i32",), wait),
     })
-    rt.add_program("t:wait", program(engine, "async_host.wasm", "wait_twice",
+    rt.add_program("t:wait", program(core_engine, "async_host.wasm", "wait_twice",
                                      imports=frozenset({"wippy_test"}), interfaces=(interface,)))
     in_host = me.spawn_monitored("t:wait", HOST, 1)
     in_receive = me.spawn_monitored("t:wait", HOST, 3)
@@ -192,13 +163,13 @@ def test_counted_notifications_are_counted_by_source_and_tag(rt: Runtime, me: Pr
 
 
 def test_fuel_and_memory_of_guests_with_limits(
-    rt: Runtime, me: Process, engine: WasmtimeEngine
+    rt: Runtime, me: Process, core_engine: WasmtimeEngine
 ) -> None:
     limits = LimitSpec(fuel=10**12, max_memory=1 << 20)
-    rt.add_program("t:count", program(engine, "traps.wasm", "count", limits=limits))
-    rt.add_program("t:sleeps", program(engine, "steps.wasm", "sleep_times", imports=WASI,
+    rt.add_program("t:count", program(core_engine, "traps.wasm", "count", limits=limits))
+    rt.add_program("t:sleeps", program(core_engine, "steps.wasm", "sleep_times", imports=WASI,
                                        limits=limits))
-    rt.add_program("t:plain", program(engine, "traps.wasm", "count"))
+    rt.add_program("t:plain", program(core_engine, "traps.wasm", "count"))
     small = me.spawn_monitored("t:count", HOST, 1_000)
     expect_event(me, EXIT, small)
     used_small = rt.counters().fuel["t:count"]

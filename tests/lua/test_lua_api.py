@@ -22,23 +22,7 @@ ECHO = lua_entry("echo", """
 
 
 def test_pid_spawn_send_receive_and_the_fields_of_messages_and_events(tmp_path: Path) -> None:
-    event = run_lua(tmp_path, """
-        local function main()
-            local me = process.pid()
-            local echo, err = process.spawn_monitored("t:echo", "t:procs")
-            assert(err == nil and echo:match("^<t:procs%.%d+>$"), tostring(err))
-            assert(process.send(echo, "ping", {n = 1, list = {1, 2, "x"}}) == true)
-            local msg = process.receive(5000)
-            assert(msg.topic == "ping" and msg.from == echo, msg.topic)
-            process.send(echo, "stop")
-            local exit = process.receive("5s")
-            return {me = me, payload = msg.payload, type = exit.type, kind = exit.kind,
-                    from = exit.from == echo, value = exit.value, error = exit.error == nil,
-                    constants = {process.event.EXIT, process.event.LINK_DOWN,
-                                 process.event.CANCEL}}
-        end
-        return {main = main}
-    """, extra=None) if False else _run_with_echo(tmp_path, """
+    event = _run_with_echo(tmp_path, """
         local function main()
             local me = process.pid()
             local echo, err = process.spawn_monitored("t:echo", "t:procs")

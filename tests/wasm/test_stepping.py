@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.wasm.core_programs import program
 from wippy.wasm import HostFunctionError, Terminated
 from wippy.wasm.api import PollStatus
 from wippy.wasm.spec import (
@@ -22,42 +21,16 @@ from wippy.wasm.spec import (
     HostFunc,
     HostInterface,
     LimitSpec,
-    ProgramSpec,
     Wait,
-    WasiSpec,
 )
-from wippy.wasm.wasmtime.core import CoreInstance, CoreProgram
+from wippy.wasm.wasmtime.core import CoreInstance
 from wippy.wasm.wasmtime.engine import WasmtimeEngine
-
-
-@pytest.fixture
-def engine() -> Iterator[WasmtimeEngine]:
-    eng = WasmtimeEngine(None)
-    try:
-        yield eng
-    finally:
-        eng.close()
-
-
-def program(
-    engine: WasmtimeEngine, name: str, method: str, *, imports: frozenset[str] = frozenset(),
-    limits: LimitSpec | None = None, interfaces: tuple[HostInterface, ...] = (),
-) -> CoreProgram:
-    wasm = (FIXTURES / name).read_bytes()
-    spec = ProgramSpec(
-        entry_id=f"t:{method}", wasm=wasm, digest="sha256:-", method=method, imports=imports,
-        wasi=WasiSpec(), limits=limits or LimitSpec(), host_interfaces=interfaces,
-    )
-    prog = engine.program(spec)
-    assert isinstance(prog, CoreProgram)
-    return prog
-
 
 WASI = frozenset({"wasi:cli", "wasi:clocks"})
 
 
-def test_a_sleep_suspends_the_guest_and_the_waker_resumes_it(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "sleep", imports=WASI)
+def test_a_sleep_suspends_the_guest_and_the_waker_resumes_it(core_engine: WasmtimeEngine) -> None:
+    prog = program(core_engine, "steps.wasm", "sleep", imports=WASI)
     instance = prog.instantiate()
     assert isinstance(instance, CoreInstance) and instance.steppable
     woken = threading.Event()
@@ -65,17 +38,17 @@ def test_a_sleep_suspends_the_guest_and_the_waker_resumes_it(engine: WasmtimeEng
     instance.start(prog.convert_args([50]))
     started = time.monotonic()
     assert instance.poll() is PollStatus.SUSPENDED
-    assert engine.stacks.arena.in_use == 1  # the suspended fiber keeps its stack
+    assert core_engine.stacks.arena.in_use == 1  # the suspended fiber keeps its stack
     assert woken.wait(5), "the timer never woke the guest"
     assert time.monotonic() - started >= 0.045
     assert instance.poll() is PollStatus.DONE
     assert instance.result == 50
     instance.close()
-    assert engine.stacks.arena.in_use == 0 and engine.memories.in_use() == 0
+    assert core_engine.stacks.arena.in_use == 0 and core_engine.memories.in_use() == 0
 
 
-def test_a_guest_polled_from_another_thread_resumes_correctly(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "sleep_times", imports=WASI)
+def test_a_guest_polled_from_another_thread_resumes_correctly(core_engine: WasmtimeEngine) -> None:
+    prog = program(core_engine, "steps.wasm", "sleep_times", imports=WASI)
     instance = prog.instantiate()
     woken = threading.Semaphore(0)
     instance.set_waker(woken.release)
@@ -94,8 +67,8 @@ def test_a_guest_polled_from_another_thread_resumes_correctly(engine: WasmtimeEn
     instance.close()
 
 
-def test_sched_yield_gives_up_the_slice(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "yields", imports=WASI)
+def test_sched_yield_gives_up_the_slice(core_engine: WasmtimeEngine) -> None:
+    prog = program(core_engine, "steps.wasm", "yields", imports=WASI)
     instance = prog.instantiate()
     instance.start(prog.convert_args([3]))
     assert [instance.poll() for _ in range(4)] == [PollStatus.YIELDED] * 3 + [PollStatus.DONE]
@@ -103,8 +76,8 @@ def test_sched_yield_gives_up_the_slice(engine: WasmtimeEngine) -> None:
     instance.close()
 
 
-def test_a_busy_guest_yields_at_the_end_of_its_slice(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "spin", imports=WASI)
+def test_a_busy_guest_yields_at_the_end_of_its_slice(core_engine: WasmtimeEngine) -> None:
+    prog = program(core_engine, "steps.wasm", "spin", imports=WASI)
     instance = prog.instantiate()
     instance.set_slice(0.02)
     instance.start(())
@@ -119,22 +92,26 @@ def test_a_busy_guest_yields_at_the_end_of_its_slice(engine: WasmtimeEngine) -> 
     instance.close()
 
 
-def test_dropping_a_suspended_guest_releases_its_fiber_and_timer(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "sleep", imports=WASI)
+def test_dropping_a_suspended_guest_releases_its_fiber_and_timer(
+    core_engine: WasmtimeEngine,
+) -> None:
+    prog = program(core_engine, "steps.wasm", "sleep", imports=WASI)
     instances = [prog.instantiate() for _ in range(50)]
     for instance in instances:
         instance.start(prog.convert_args([60_000]))
         assert instance.poll() is PollStatus.SUSPENDED
-    assert engine.stacks.arena.in_use == 50
-    assert len(engine.timers) == 50
+    assert core_engine.stacks.arena.in_use == 50
+    assert len(core_engine.timers) == 50
     for instance in instances:
         instance.close()
-    assert engine.stacks.arena.in_use == 0 and engine.memories.in_use() == 0
-    assert len(engine.timers) == 0
+    assert core_engine.stacks.arena.in_use == 0 and core_engine.memories.in_use() == 0
+    assert len(core_engine.timers) == 0
 
 
-def test_blocking_call_drives_the_polls_and_ends_at_the_deadline(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "sleep", imports=WASI,
+def test_blocking_call_drives_the_polls_and_ends_at_the_deadline(
+    core_engine: WasmtimeEngine,
+) -> None:
+    prog = program(core_engine, "steps.wasm", "sleep", imports=WASI,
                    limits=LimitSpec(max_execution=0.2))
     instance = prog.instantiate()
     assert instance.call(prog.convert_args([10])) == 10
@@ -146,8 +123,8 @@ def test_blocking_call_drives_the_polls_and_ends_at_the_deadline(engine: Wasmtim
     instance.close()
 
 
-def test_an_interrupt_ends_a_blocking_call_waiting_in_a_sleep(engine: WasmtimeEngine) -> None:
-    prog = program(engine, "steps.wasm", "sleep", imports=WASI)
+def test_an_interrupt_ends_a_blocking_call_waiting_in_a_sleep(core_engine: WasmtimeEngine) -> None:
+    prog = program(core_engine, "steps.wasm", "sleep", imports=WASI)
     instance = prog.instantiate()
     threading.Timer(0.1, instance.interrupt, args=("terminated",)).start()
     started = time.monotonic()
@@ -187,9 +164,9 @@ class Later:
         })
 
 
-def test_a_host_function_answering_later_suspends_the_guest(engine: WasmtimeEngine) -> None:
+def test_a_host_function_answering_later_suspends_the_guest(core_engine: WasmtimeEngine) -> None:
     later = Later()
-    prog = program(engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
+    prog = program(core_engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
                    interfaces=(later.interface(),))
     instance = prog.instantiate(context="me")
     woken = threading.Semaphore(0)
@@ -203,11 +180,11 @@ def test_a_host_function_answering_later_suspends_the_guest(engine: WasmtimeEngi
     instance.close()
 
 
-def test_a_raising_async_host_function_fails_only_its_guest(engine: WasmtimeEngine) -> None:
+def test_a_raising_async_host_function_fails_only_its_guest(core_engine: WasmtimeEngine) -> None:
     later = Later()
-    prog = program(engine, "async_host.wasm", "fail_with", imports=frozenset({"wippy_test"}),
+    prog = program(core_engine, "async_host.wasm", "fail_with", imports=frozenset({"wippy_test"}),
                    interfaces=(later.interface(),))
-    ok = program(engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
+    ok = program(core_engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
                  interfaces=(later.interface(),))
     errors: list[BaseException] = []
     results: list[Any] = []
@@ -235,7 +212,7 @@ def test_a_raising_async_host_function_fails_only_its_guest(engine: WasmtimeEngi
     assert sorted(results) == sorted(20 * i + (20 * i + 10) for i in range(8))
 
 
-def test_dropping_a_guest_waiting_on_the_host_cancels_its_wait(engine: WasmtimeEngine) -> None:
+def test_dropping_a_guest_waiting_on_the_host_cancels_its_wait(core_engine: WasmtimeEngine) -> None:
     cancelled = threading.Event()
 
     def wait(call: HostCall, x: int) -> Wait:
@@ -245,11 +222,11 @@ def test_dropping_a_guest_waiting_on_the_host_cancels_its_wait(engine: WasmtimeE
         "wait": HostFunc(("i32",), ("i32",), wait),
         "fail": HostFunc(("i32",), ("i32",), wait),
     })
-    prog = program(engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
+    prog = program(core_engine, "async_host.wasm", "wait_twice", imports=frozenset({"wippy_test"}),
                    interfaces=(interface,))
     instance = prog.instantiate()
     instance.start(prog.convert_args([1]))
     assert instance.poll() is PollStatus.SUSPENDED
     instance.close()
     assert cancelled.is_set()
-    assert engine.stacks.arena.in_use == 0
+    assert core_engine.stacks.arena.in_use == 0
