@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import wasmtime
@@ -75,7 +75,11 @@ class Handles(Generic[T]):
             return len(self._items)
 
 
-_functions: Handles[tuple[HostFunction, tuple[str, ...]]] = Handles()
+Runner = Callable[[Any, Any, Any], None]
+"""A host function as its callback runs it: ``run(caller, args, results)``, the arguments and
+results being the call's ``wasmtime_val_t`` arrays."""
+
+_runners: Handles[Runner] = Handles()
 
 
 def read_raw(val: Any) -> int | float:
@@ -106,15 +110,9 @@ def host_call_failed(exc: BaseException, message: str) -> int:
 
 
 @ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
-def _trampoline(env: Any, _caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> int:
-    fn, result_types = _functions.get(env or 0)
+def _trampoline(env: Any, caller: Any, args: Any, nargs: int, results: Any, nresults: int) -> int:
     try:
-        value = fn(*[read_raw(args[i]) for i in range(nargs)])
-        if nresults == 1:
-            write_raw(results[0], result_types[0], value)
-        elif nresults > 1:
-            for i, (ty, item) in enumerate(zip(result_types, value)):
-                write_raw(results[i], ty, item)
+        _runners.get(env or 0)(caller, args, results)
         return 0
     except BaseException as exc:  # recorded for the calling guest, re-raised by its call
         return host_call_failed(exc, f"host function raised {type(exc).__name__}: {exc}")
@@ -122,7 +120,44 @@ def _trampoline(env: Any, _caller: Any, args: Any, nargs: int, results: Any, nre
 
 @ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
 def _finalize(env: Any) -> None:
-    _functions.remove(env or 0)
+    _runners.remove(env or 0)
+
+
+def func_type(owner: str, name: str, params: Sequence[str], results: Sequence[str]) -> Any:
+    """The ``wasmtime.FuncType`` of host function ``owner.name``.
+
+    Raises ValueError for a type name other than i32, i64, f32 or f64.
+    """
+    for ty in (*params, *results):
+        if ty not in VALTYPES:
+            raise ValueError(f"host function {owner}.{name}: unknown type {ty!r}")
+    return wasmtime.FuncType([VALTYPES[t]() for t in params], [VALTYPES[t]() for t in results])
+
+
+def define_sync(linker: wasmtime.Linker, owner: str, name: str, functype: Any,
+                run: Runner) -> None:
+    """Defines ``owner.name`` on ``linker`` as a host function whose calls run ``run``; what it
+    raises fails the calling guest (see :func:`host_call_failed`)."""
+    module, field = owner.encode("utf-8"), name.encode("utf-8")
+    key = _runners.add(run)
+    error = ffi.wasmtime_linker_define_func(
+        linker.ptr(), module, len(module), field, len(field), functype.ptr(),
+        _trampoline, key, _finalize,
+    )
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def _module_runner(fn: HostFunction, nparams: int, result_types: tuple[str, ...]) -> Runner:
+    def run(_caller: Any, args: Any, results: Any) -> None:
+        value = fn(*[read_raw(args[i]) for i in range(nparams)])
+        if len(result_types) == 1:
+            write_raw(results[0], result_types[0], value)
+        elif result_types:
+            for i, (ty, item) in enumerate(zip(result_types, value)):
+                write_raw(results[i], ty, item)
+
+    return run
 
 
 def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) -> None:
@@ -132,18 +167,6 @@ def define_host_modules(linker: wasmtime.Linker, modules: Sequence[HostModule]) 
     """
     for module in modules:
         for name, (params, results, fn) in module.functions.items():
-            for ty in (*params, *results):
-                if ty not in VALTYPES:
-                    raise ValueError(f"host function {module.name}.{name}: unknown type {ty!r}")
-            functype = wasmtime.FuncType(
-                [VALTYPES[t]() for t in params], [VALTYPES[t]() for t in results]
-            )
-            mod = module.name.encode("utf-8")
-            fname = name.encode("utf-8")
-            key = _functions.add((fn, tuple(results)))
-            error = ffi.wasmtime_linker_define_func(
-                linker.ptr(), mod, len(mod), fname, len(fname), functype.ptr(),
-                _trampoline, key, _finalize,
-            )
-            if error:
-                raise wasmtime.WasmtimeError._from_ptr(error)
+            functype = func_type(module.name, name, params, results)
+            define_sync(linker, module.name, name, functype,
+                        _module_runner(fn, len(params), tuple(results)))

@@ -19,14 +19,15 @@ from wasmtime import _ffi as ffi
 from ..spec import GuestMemoryError, HostCall, HostFunc, HostInterface, Wait
 from .calls import HostOp, define_async
 from .guard import Guard, current_guard
-from .host import VALTYPES, Handles, host_call_failed, write_raw
+from .host import Runner, define_sync, func_type, write_raw
 
 _EXTERN_MEMORY = int(ffi.WASMTIME_EXTERN_MEMORY.value)
 
 
 class _GuestMemory:
-    """One guest's ``memory`` export, bounds-checked; rebound to each host call's caller (its
-    base and size are read on first use in the call: the memory may have grown or moved)."""
+    """One guest's ``memory`` export, bounds-checked; rebound to each host call's caller. Its
+    base and size come from the allocator's record when the guard has one (it follows grows and
+    moves), else from wasmtime on first use in the call (the memory may have grown or moved)."""
 
     __slots__ = ("_base", "_caller", "_context", "_item", "_record", "_size")
 
@@ -159,25 +160,7 @@ def _begin_for(func: HostFunc) -> Any:
     return begin
 
 
-_sync: Handles[Callable[[Any, Any, Any], None]] = Handles()
-
-
-@ffi.wasmtime_func_callback_t  # type: ignore[untyped-decorator]
-def _sync_trampoline(env: Any, caller: Any, args: Any, nargs: int, results: Any,
-                     nresults: int) -> int:
-    try:
-        _sync.get(env or 0)(caller, args, results)
-        return 0
-    except BaseException as exc:  # recorded for the calling guest, re-raised by its call
-        return host_call_failed(exc, f"host function raised {type(exc).__name__}: {exc}")
-
-
-@ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
-def _forget(env: Any) -> None:
-    _sync.remove(env or 0)
-
-
-def _sync_for(name: str, func: HostFunc) -> Callable[[Any, Any, Any], None]:
+def _sync_for(name: str, func: HostFunc) -> Runner:
     fn, read, write = func.fn, _reader(func.params), _writer(func.results)
 
     def run(caller: Any, args: Any, results: Any) -> None:
@@ -199,22 +182,10 @@ def define_host_interfaces(linker: wasmtime.Linker, interfaces: Sequence[HostInt
     Raises ValueError for a type name other than i32, i64, f32 or f64.
     """
     for interface in interfaces:
-        module = interface.name.encode("utf-8")
         for name, func in interface.functions.items():
-            for ty in (*func.params, *func.results):
-                if ty not in VALTYPES:
-                    raise ValueError(f"host function {interface.name}.{name}: unknown type {ty!r}")
-            functype = wasmtime.FuncType(
-                [VALTYPES[t]() for t in func.params], [VALTYPES[t]() for t in func.results]
-            )
+            functype = func_type(interface.name, name, func.params, func.results)
             if func.may_wait:
                 define_async(linker, interface.name, name, functype, _begin_for(func))
-                continue
-            data = name.encode("utf-8")
-            key = _sync.add(_sync_for(f"{interface.name}.{name}", func))
-            error = ffi.wasmtime_linker_define_func(
-                linker.ptr(), module, len(module), data, len(data), functype.ptr(),
-                _sync_trampoline, key, _forget,
-            )
-            if error:
-                raise wasmtime.WasmtimeError._from_ptr(error)
+            else:
+                define_sync(linker, interface.name, name, functype,
+                            _sync_for(f"{interface.name}.{name}", func))
